@@ -1,0 +1,55 @@
+"""django-allauth adapter: the invite gate for every kind of signup.
+
+Custom forms are skipped by social-account signups, so the gate and the
+redemption live here, where every signup passes.
+"""
+
+from allauth.account.adapter import DefaultAccountAdapter
+from django.db import transaction
+
+from referrals import services
+from referrals.models import Campaign
+
+SESSION_CODE_KEY = "invite_code"
+
+
+def pending_code(request, form=None) -> str:
+    """The invite code of this signup: the form's field, else the one remembered from /i/<code>/."""
+    if form is not None and (code := getattr(form, "cleaned_data", {}).get("code")):
+        return code
+    return request.session.get(SESSION_CODE_KEY, "") if request is not None else ""
+
+
+class AccountAdapter(DefaultAccountAdapter):
+    def is_open_for_signup(self, request) -> bool:
+        campaign = Campaign.default()
+        if not campaign.code_required:
+            return campaign.is_open
+        # The form asks for the code itself; other flows need one remembered
+        # from an invite link.
+        if request.path.startswith("/accounts/signup"):
+            return True
+        return bool(pending_code(request))
+
+    def save_user(self, request, user, form, commit=True):
+        with transaction.atomic():
+            user = super().save_user(request, user, form, commit=commit)
+            if not commit:
+                return user
+            code = pending_code(request, form)
+            if code:
+                services.redeem_invite(code=code, user=user)
+            else:
+                campaign = Campaign.default()
+                if campaign.code_required:
+                    raise services.errors.UnknownCode()
+                services.join_without_code(campaign=campaign, user=user)
+        if request is not None:
+            request.session.pop(SESSION_CODE_KEY, None)
+        return user
+
+    def confirm_email(self, request, email_address):
+        confirmed = super().confirm_email(request, email_address)
+        for member in email_address.user.memberships.select_related("campaign"):
+            services.check_activation(member=member)
+        return confirmed

@@ -1,0 +1,49 @@
+from allauth.account.forms import SignupForm
+from django import forms
+from django.db import transaction
+
+from referrals import errors, services
+from referrals.models import Campaign
+
+
+class InviteSignupForm(SignupForm):
+    """allauth's signup form with an invite-code field; saving is all or nothing."""
+
+    code = forms.CharField(
+        label="Invite code",
+        max_length=40,
+        required=False,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"}
+        ),
+        help_text="Spaces, dashes and upper or lower case don't matter.",
+    )
+
+    field_order = ["code", "email", "username", "password1", "password2"]
+
+    def __init__(self, *args, remembered_code: str = "", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.code_was_unknown = False
+        self.remembered_code = remembered_code
+        self.code_required = Campaign.default().code_required
+
+    def clean_code(self) -> str:
+        # An empty field falls back to the code remembered from /i/<code>/.
+        typed = self.cleaned_data.get("code", "").strip() or self.remembered_code
+        if not typed:
+            if self.code_required:
+                raise forms.ValidationError("You need an invite code to join.")
+            return ""
+        try:
+            invite = services.find_invite(typed)
+            services.check_redeemable(invite)
+        except errors.InviteRefused as refused:
+            self.code_was_unknown = isinstance(refused, errors.UnknownCode)
+            raise forms.ValidationError(refused.message, code=refused.reason) from None
+        return invite.code
+
+    def save(self, request):
+        # allauth writes the user and its e-mail address without a transaction
+        # of its own; with ours, a refused code leaves no half-made account.
+        with transaction.atomic():
+            return super().save(request)

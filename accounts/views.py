@@ -1,0 +1,44 @@
+from allauth.account.views import SignupView
+from django.shortcuts import render
+
+from referrals import errors, throttle
+
+from .adapter import SESSION_CODE_KEY
+
+
+class InviteSignupView(SignupView):
+    """allauth's signup, with code-guess throttling and a clear answer when a race is lost."""
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.method == "POST" and throttle.is_throttled(request):
+            return render(request, "429.html", status=429)
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_initial(self):
+        initial = super().get_initial()
+        code = self.request.GET.get("code") or self.request.session.get(SESSION_CODE_KEY, "")
+        if code:
+            initial["code"] = code
+        return initial
+
+    def get_form_kwargs(self):
+        kwargs = super().get_form_kwargs()
+        kwargs["remembered_code"] = self.request.session.get(SESSION_CODE_KEY, "")
+        return kwargs
+
+    def form_invalid(self, form):
+        if getattr(form, "code_was_unknown", False):
+            throttle.record_failed_guess(self.request)
+        return super().form_invalid(form)
+
+    def form_valid(self, form):
+        try:
+            return super().form_valid(form)
+        except errors.InviteRefused as refused:
+            # Lost a race for the last use after the form checked the code;
+            # the transaction rolled back, so no account exists.
+            form.add_error("code", refused.message)
+            return self.form_invalid(form)
+
+
+signup = InviteSignupView.as_view()

@@ -1,0 +1,71 @@
+from django.contrib import admin
+
+from .models import Campaign, Invite, InviteEvent, Member, Redemption, Reward
+
+
+@admin.register(Campaign)
+class CampaignAdmin(admin.ModelAdmin):
+    list_display = ("name", "slug", "is_default", "is_open", "default_quota", "members_counted")
+    search_fields = ("name", "slug")
+    prepopulated_fields = {"slug": ("name",)}
+
+
+@admin.register(Member)
+class MemberAdmin(admin.ModelAdmin):
+    list_display = (
+        "__str__",
+        "campaign",
+        "inviter",
+        "depth",
+        "join_number",
+        "invites_left",
+        "invitee_count",
+        "downline_size",
+        "activated_at",
+    )
+    list_filter = ("campaign", "depth")
+    search_fields = ("user__username", "user__email", "user__display_name", "=id")
+    list_select_related = ("user", "campaign", "inviter__user")
+    raw_id_fields = ("user", "inviter")
+    readonly_fields = ("ancestry", "join_number", "invitee_count", "downline_size", "tree_counted")
+    # Big campaigns: no COUNT(*) over the whole table for the paginator.
+    show_full_result_count = False
+
+
+class InviteEventInline(admin.TabularInline):
+    model = InviteEvent
+    extra = 0
+    readonly_fields = ("kind", "at")
+
+
+@admin.register(Invite)
+class InviteAdmin(admin.ModelAdmin):
+    list_display = (
+        "display_code",
+        "campaign",
+        "owner",
+        "uses",
+        "max_uses",
+        "expires_at",
+        "revoked_at",
+    )
+    list_filter = ("campaign",)
+    search_fields = ("code", "recipient_email", "owner__user__username")
+    list_select_related = ("campaign", "owner__user")
+    raw_id_fields = ("owner",)
+    inlines = [InviteEventInline]
+    show_full_result_count = False
+
+
+@admin.register(Redemption)
+class RedemptionAdmin(admin.ModelAdmin):
+    list_display = ("invite", "member", "redeemed_at")
+    search_fields = ("invite__code", "member__user__username")
+    list_select_related = ("invite", "member__user")
+    raw_id_fields = ("invite", "member")
+
+
+@admin.register(Reward)
+class RewardAdmin(admin.ModelAdmin):
+    list_display = ("member", "activated_invitees", "invites_granted", "granted_at")
+    raw_id_fields = ("member",)

@@ -1,0 +1,78 @@
+"""Why an invite code was refused, in words a person can act on."""
+
+from __future__ import annotations
+
+from django.utils import formats
+
+
+class InviteRefused(Exception):
+    """An invite code that cannot be used right now; `message` is shown to the visitor."""
+
+    reason = "refused"
+    http_status = 410
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+class UnknownCode(InviteRefused):
+    reason = "unknown"
+    http_status = 404
+
+    def __init__(self) -> None:
+        super().__init__(
+            "We don't recognise that invite code. Check it for typos: "
+            "codes look like ABCDE-FGHJK-MNPQR."
+        )
+
+
+class CodeUsedUp(InviteRefused):
+    reason = "used_up"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "This invite code has already been used. Ask the person who sent it for a fresh one."
+        )
+
+
+class CodeExpired(InviteRefused):
+    reason = "expired"
+
+    def __init__(self, expired_at) -> None:
+        when = formats.date_format(expired_at, "DATE_FORMAT")
+        super().__init__(
+            f"This invite code expired on {when}. Ask the person who sent it for a new one."
+        )
+
+
+class CodeRevoked(InviteRefused):
+    reason = "revoked"
+
+    def __init__(self) -> None:
+        super().__init__("This invite code was withdrawn by the person who sent it.")
+
+
+class CampaignClosed(InviteRefused):
+    reason = "closed"
+
+    def __init__(self, campaign_name: str) -> None:
+        super().__init__(f"{campaign_name} is not accepting new members right now.")
+
+
+class AlreadyMember(InviteRefused):
+    reason = "already_member"
+    http_status = 409
+
+    def __init__(self, campaign_name: str) -> None:
+        super().__init__(f"You are already a member of {campaign_name}.")
+
+
+class NoInvitesLeft(Exception):
+    """The member has no invites left to create another."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "You have no invites left. Invites you revoke come back, and active invitees earn more."
+        )
+        self.message = str(self)

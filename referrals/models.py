@@ -1,0 +1,294 @@
+"""Campaigns, the member tree, invites and redemptions.
+
+The tree is stored as a materialized path (`Member.ancestry`) plus counters
+that a batch job folds in after signups commit, so that no signup has to
+lock a shared row. docs/architecture.md has the design and its numbers.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.urls import reverse
+from django.utils import timezone
+
+from . import codes
+
+
+class Campaign(models.Model):
+    class Activation(models.TextChoices):
+        VERIFIED_AND_RETURNED = "verified_returned", "E-mail verified and came back on a later day"
+        VERIFIED = "verified", "E-mail verified"
+        REPORTED = "reported", "Reported by the host product (API)"
+
+    slug = models.SlugField(unique=True)
+    name = models.CharField(max_length=120)
+    pitch = models.TextField(blank=True, help_text="Shown to invitees on the invite page.")
+    is_default = models.BooleanField(default=False)
+    is_open = models.BooleanField(default=True, help_text="Closed campaigns accept no signups.")
+    code_required = models.BooleanField(default=True)
+    default_quota = models.PositiveIntegerField(
+        default=3, help_text="Invites every new member receives to pass along."
+    )
+    uses_per_code = models.PositiveIntegerField(
+        default=1, help_text="How many people one member invite can bring in."
+    )
+    code_expiry_days = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Member invites expire after this many days; empty: never."
+    )
+    activation_rule = models.CharField(
+        max_length=20, choices=Activation.choices, default=Activation.VERIFIED_AND_RETURNED
+    )
+    reward_every = models.PositiveIntegerField(
+        default=3, help_text="Reward the inviter for every this many activated invitees; 0: never."
+    )
+    reward_invites = models.PositiveIntegerField(default=2, help_text="Invites granted per reward.")
+    # Bookkeeping of the tree fold (tree.fold_new_members): the last join
+    # number handed out. Only the fold writes it, never a signup.
+    members_counted = models.PositiveIntegerField(default=0, editable=False)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_default"], condition=Q(is_default=True), name="one_default_campaign"
+            ),
+            models.CheckConstraint(condition=Q(uses_per_code__gte=1), name="campaign_uses_min_1"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @classmethod
+    def default(cls) -> Campaign:
+        return cls.objects.get(is_default=True)
+
+    def code_expiry(self) -> timedelta | None:
+        return timedelta(days=self.code_expiry_days) if self.code_expiry_days else None
+
+
+class MemberQuerySet(models.QuerySet):
+    def downline_of(self, member: Member) -> MemberQuerySet:
+        """Everyone below `member`: an index range scan on the ancestry prefix."""
+        return self.filter(
+            campaign_id=member.campaign_id, ancestry__startswith=member.subtree_prefix
+        )
+
+    def top_by_downline(self, campaign: Campaign) -> MemberQuerySet:
+        return self.filter(campaign=campaign).order_by("-downline_size", "id")
+
+
+class Member(models.Model):
+    """A user's place in one campaign's referral tree."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="members")
+    # SET_NULL: deleting a user leaves a tombstone so the tree stays whole.
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="memberships",
+    )
+    inviter = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="invitees"
+    )
+    depth = models.PositiveIntegerField(default=0, help_text="Generation: 0 for a seed member.")
+    # Ids of the ancestors from the root down, each followed by "/"; "" for
+    # a root. A member's downline is every row whose ancestry starts with
+    # its own ancestry + "<id>/".
+    ancestry = models.TextField(blank=True, default="", editable=False)
+    joined_at = models.DateTimeField(default=timezone.now)
+    invites_left = models.IntegerField(default=0)
+    activated_at = models.DateTimeField(null=True, blank=True)
+    last_seen_on = models.DateField(null=True, blank=True)
+    activated_invitee_count = models.PositiveIntegerField(default=0)
+
+    # Folded in by tree.fold_new_members after the signup commits.
+    join_number = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    invitee_count = models.PositiveIntegerField(default=0, editable=False)
+    downline_size = models.PositiveIntegerField(default=0, editable=False)
+    tree_counted = models.BooleanField(default=False, editable=False)
+
+    objects = MemberQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "user"], name="one_member_per_campaign"),
+            models.UniqueConstraint(fields=["campaign", "join_number"], name="unique_join_number"),
+            models.CheckConstraint(
+                condition=Q(invites_left__gte=0), name="invites_left_not_negative"
+            ),
+        ]
+        indexes = [
+            # varchar_pattern_ops makes LIKE 'prefix%' an index range scan on
+            # PostgreSQL whatever the collation; other databases ignore it.
+            models.Index(
+                fields=["ancestry", "depth"],
+                name="member_ancestry_idx",
+                opclasses=["text_pattern_ops", "int4_ops"],
+            ),
+            models.Index(fields=["inviter", "id"], name="member_inviter_idx"),
+            models.Index(fields=["campaign", "-downline_size"], name="member_top_idx"),
+            models.Index(
+                fields=["id"], condition=Q(tree_counted=False), name="member_uncounted_idx"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        number = f"#{self.join_number}" if self.join_number else "#…"
+        return f"{self.name} ({number} in {self.campaign_id})"
+
+    @property
+    def name(self) -> str:
+        return self.user.public_name() if self.user_id else "a former member"
+
+    @property
+    def is_seed(self) -> bool:
+        return self.inviter_id is None
+
+    @property
+    def is_activated(self) -> bool:
+        return self.activated_at is not None
+
+    @property
+    def subtree_prefix(self) -> str:
+        return f"{self.ancestry}{self.pk}/"
+
+    def ancestor_ids(self) -> list[int]:
+        """Ids from the root down to the inviter."""
+        return [int(part) for part in self.ancestry.split("/") if part]
+
+
+class InviteQuerySet(models.QuerySet):
+    def redeemable(self, now=None) -> InviteQuerySet:
+        """Invites that can take one more use right now (campaign openness aside).
+
+        Only this table's columns: PostgreSQL re-checks these conditions on
+        the newest row version when a concurrent UPDATE wins the row lock.
+        """
+        now = now or timezone.now()
+        return self.filter(
+            Q(expires_at__isnull=True) | Q(expires_at__gt=now),
+            revoked_at__isnull=True,
+            uses__lt=F("max_uses"),
+        )
+
+
+class Invite(models.Model):
+    """A code owned by a member (or by the campaign, for seed codes)."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="invites")
+    owner = models.ForeignKey(
+        Member, null=True, blank=True, on_delete=models.PROTECT, related_name="invites"
+    )
+    code = models.CharField(max_length=codes.LENGTH, unique=True, default=codes.new_code)
+    max_uses = models.PositiveIntegerField(default=1)
+    uses = models.PositiveIntegerField(default=0)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    recipient_email = models.EmailField(blank=True)
+    note = models.TextField(blank=True, max_length=1000)
+    created_at = models.DateTimeField(default=timezone.now)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = InviteQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(max_uses__gte=1), name="invite_max_uses_min_1"),
+            # The database itself refuses an over-used code, whatever the code path.
+            models.CheckConstraint(
+                condition=Q(uses__lte=F("max_uses")), name="invite_uses_within_max"
+            ),
+        ]
+        indexes = [models.Index(fields=["owner", "-created_at"], name="invite_owner_idx")]
+
+    def __str__(self) -> str:
+        return self.display_code
+
+    def get_absolute_url(self) -> str:
+        return reverse("invite_landing", args=[self.code])
+
+    def absolute_link(self) -> str:
+        return settings.SITE_URL + self.get_absolute_url()
+
+    @property
+    def display_code(self) -> str:
+        return codes.display(self.code)
+
+    @property
+    def is_seed_code(self) -> bool:
+        return self.owner_id is None
+
+    def is_expired(self, now=None) -> bool:
+        return self.expires_at is not None and self.expires_at <= (now or timezone.now())
+
+    def is_used_up(self) -> bool:
+        return self.uses >= self.max_uses
+
+    @property
+    def status(self) -> str:
+        if self.revoked_at:
+            return "revoked"
+        if self.is_used_up():
+            return "redeemed"
+        if self.is_expired():
+            return "expired"
+        return "open"
+
+
+class InviteEvent(models.Model):
+    """One step in an invite's history."""
+
+    class Kind(models.TextChoices):
+        CREATED = "created"
+        SENT = "sent"
+        OPENED = "opened"
+        REDEEMED = "redeemed"
+        REVOKED = "revoked"
+        EXPIRED = "expired"
+
+    invite = models.ForeignKey(Invite, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["invite", "at"], name="invite_event_idx")]
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} at {self.at:%Y-%m-%d %H:%M}"
+
+
+class Redemption(models.Model):
+    """One use of an invite that created one member; written with the signup."""
+
+    invite = models.ForeignKey(Invite, on_delete=models.PROTECT, related_name="redemptions")
+    member = models.OneToOneField(Member, on_delete=models.PROTECT, related_name="redemption")
+    redeemed_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"{self.invite} → {self.member}"
+
+
+class Reward(models.Model):
+    """Invites granted to a member for reaching a number of activated invitees."""
+
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="rewards")
+    activated_invitees = models.PositiveIntegerField()
+    invites_granted = models.PositiveIntegerField()
+    granted_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            # One reward per milestone, however often activation is retried.
+            models.UniqueConstraint(
+                fields=["member", "activated_invitees"], name="one_reward_per_milestone"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"+{self.invites_granted} at {self.activated_invitees} activated invitees"

@@ -1,0 +1,238 @@
+"""Writes across models: redeeming, creating and revoking invites, activation.
+
+Scarce things (code uses, a member's invites) are claimed with a conditional
+UPDATE whose row count decides, backed by a CheckConstraint; never
+read-then-write. Work for other processes is enqueued on commit.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date, timedelta
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from . import codes, errors
+from .models import Campaign, Invite, InviteEvent, Member, Redemption, Reward
+
+logger = logging.getLogger(__name__)
+
+
+def find_invite(code: str) -> Invite:
+    """The invite for a typed code, or UnknownCode."""
+    canonical = codes.normalize(code)
+    if not codes.is_well_formed(canonical):
+        raise errors.UnknownCode()
+    try:
+        return Invite.objects.select_related("campaign", "owner__user").get(code=canonical)
+    except Invite.DoesNotExist:
+        raise errors.UnknownCode() from None
+
+
+def check_redeemable(invite: Invite, now=None) -> None:
+    """Raise the precise InviteRefused for an invite that cannot take a use now."""
+    now = now or timezone.now()
+    if not invite.campaign.is_open:
+        raise errors.CampaignClosed(invite.campaign.name)
+    if invite.revoked_at:
+        raise errors.CodeRevoked()
+    if invite.is_used_up():
+        raise errors.CodeUsedUp()
+    if invite.is_expired(now):
+        raise errors.CodeExpired(invite.expires_at)
+
+
+def redeem_invite(*, code: str, user) -> Member:
+    """Claim one use of `code` and hang a new member for `user` under its owner; all or nothing."""
+    invite = find_invite(code)
+    now = timezone.now()
+    check_redeemable(invite, now)
+    campaign = invite.campaign
+    with transaction.atomic():
+        # Conditional UPDATE: concurrent signups serialize on this one invite
+        # row only; the loser re-reads the committed count and gets 0 rows.
+        try:
+            with transaction.atomic():
+                claimed = (
+                    Invite.objects.redeemable(now).filter(pk=invite.pk).update(uses=F("uses") + 1)
+                )
+        except IntegrityError:  # the CheckConstraint caught an over-use
+            claimed = 0
+        if not claimed:
+            invite.refresh_from_db()
+            check_redeemable(invite, now)
+            raise errors.CodeUsedUp()
+        owner = invite.owner
+        try:
+            with transaction.atomic():
+                member = Member.objects.create(
+                    campaign=campaign,
+                    user=user,
+                    inviter=owner,
+                    depth=owner.depth + 1 if owner else 0,
+                    ancestry=owner.subtree_prefix if owner else "",
+                    joined_at=now,
+                    invites_left=campaign.default_quota,
+                )
+        except IntegrityError:
+            raise errors.AlreadyMember(campaign.name) from None
+        Redemption.objects.create(invite=invite, member=member, redeemed_at=now)
+        InviteEvent.objects.create(invite=invite, kind=InviteEvent.Kind.REDEEMED, at=now)
+        transaction.on_commit(_enqueue_fold)
+    return member
+
+
+def join_without_code(*, campaign: Campaign, user) -> Member:
+    """Make `user` a seed member of a campaign that does not require codes."""
+    if not campaign.is_open:
+        raise errors.CampaignClosed(campaign.name)
+    try:
+        with transaction.atomic():
+            member = Member.objects.create(
+                campaign=campaign, user=user, invites_left=campaign.default_quota
+            )
+    except IntegrityError:
+        raise errors.AlreadyMember(campaign.name) from None
+    transaction.on_commit(_enqueue_fold)
+    return member
+
+
+def _enqueue_fold() -> None:
+    from .tasks import fold_tree
+
+    try:
+        fold_tree.delay()
+    except Exception:  # broker down: the periodic fold catches up
+        logger.warning("could not enqueue fold_tree; the periodic fold will catch up")
+
+
+def create_invite(*, member: Member, recipient_email: str = "", note: str = "") -> Invite:
+    """Spend invites from `member`'s quota on a new code; NoInvitesLeft when there are none."""
+    campaign = member.campaign
+    cost = campaign.uses_per_code
+    now = timezone.now()
+    with transaction.atomic():
+        claimed = Member.objects.filter(pk=member.pk, invites_left__gte=cost).update(
+            invites_left=F("invites_left") - cost
+        )
+        if not claimed:
+            raise errors.NoInvitesLeft()
+        expiry = campaign.code_expiry()
+        invite = Invite.objects.create(
+            campaign=campaign,
+            owner=member,
+            max_uses=cost,
+            expires_at=now + expiry if expiry else None,
+            recipient_email=recipient_email,
+            note=note,
+            created_at=now,
+        )
+        InviteEvent.objects.create(invite=invite, kind=InviteEvent.Kind.CREATED, at=now)
+    member.invites_left -= cost
+    return invite
+
+
+def revoke_invite(*, invite: Invite) -> bool:
+    """Withdraw an invite and give its unused seats back to the owner; False if already revoked."""
+    now = timezone.now()
+    with transaction.atomic():
+        locked = Invite.objects.select_for_update().get(pk=invite.pk)
+        if locked.revoked_at:
+            return False
+        locked.revoked_at = now
+        locked.save(update_fields=["revoked_at"])
+        unused = locked.max_uses - locked.uses
+        if locked.owner_id and unused and not locked.is_expired(now):
+            Member.objects.filter(pk=locked.owner_id).update(
+                invites_left=F("invites_left") + unused
+            )
+        InviteEvent.objects.create(invite=locked, kind=InviteEvent.Kind.REVOKED, at=now)
+    invite.revoked_at = now
+    return True
+
+
+def create_seed_codes(
+    *, campaign: Campaign, count: int, uses: int = 1, expires_days: int | None = None
+) -> list[Invite]:
+    """Campaign-owned codes whose users become seed members (roots of the tree)."""
+    now = timezone.now()
+    expires_at = now + timedelta(days=expires_days) if expires_days else None
+    with transaction.atomic():
+        invites = Invite.objects.bulk_create(
+            [
+                Invite(campaign=campaign, max_uses=uses, expires_at=expires_at, created_at=now)
+                for _ in range(count)
+            ]
+        )
+        InviteEvent.objects.bulk_create(
+            [InviteEvent(invite=i, kind=InviteEvent.Kind.CREATED, at=now) for i in invites]
+        )
+    return invites
+
+
+def record_visit(*, user, today: date | None = None) -> None:
+    """Note that `user` came back today, and activate memberships whose rule is now met."""
+    today = today or timezone.localdate()
+    stale = Member.objects.filter(user=user, activated_at__isnull=True).exclude(last_seen_on=today)
+    for member in stale.select_related("campaign"):
+        Member.objects.filter(pk=member.pk).update(last_seen_on=today)
+        member.last_seen_on = today
+        check_activation(member=member)
+
+
+def check_activation(*, member: Member) -> bool:
+    """Activate `member` if the campaign's rule is met; True when this call activated it."""
+    from allauth.account.models import EmailAddress
+
+    rule = member.campaign.activation_rule
+    if member.activated_at or member.user_id is None or rule == Campaign.Activation.REPORTED:
+        return False
+    verified = EmailAddress.objects.filter(user_id=member.user_id, verified=True).exists()
+    if not verified:
+        return False
+    if rule == Campaign.Activation.VERIFIED_AND_RETURNED:
+        joined_on = timezone.localdate(member.joined_at)
+        if not member.last_seen_on or member.last_seen_on <= joined_on:
+            return False
+    return activate_member(member=member)
+
+
+def activate_member(*, member: Member) -> bool:
+    """Mark `member` activated once and reward its inviter by the campaign's rule."""
+    now = timezone.now()
+    campaign = member.campaign
+    with transaction.atomic():
+        if not Member.objects.filter(pk=member.pk, activated_at__isnull=True).update(
+            activated_at=now
+        ):
+            return False
+        member.activated_at = now
+        if member.inviter_id:
+            Member.objects.filter(pk=member.inviter_id).update(
+                activated_invitee_count=F("activated_invitee_count") + 1
+            )
+            # Our UPDATE holds the inviter's row lock, so this count is ours.
+            count = Member.objects.values_list("activated_invitee_count", flat=True).get(
+                pk=member.inviter_id
+            )
+            if campaign.reward_every and count % campaign.reward_every == 0:
+                _, created = Reward.objects.get_or_create(
+                    member_id=member.inviter_id,
+                    activated_invitees=count,
+                    defaults={"invites_granted": campaign.reward_invites},
+                )
+                if created:
+                    Member.objects.filter(pk=member.inviter_id).update(
+                        invites_left=F("invites_left") + campaign.reward_invites
+                    )
+    return True
+
+
+def invitees_to_next_reward(member: Member) -> int | None:
+    """How many more activated invitees earn the next reward; None if the campaign gives none."""
+    every = member.campaign.reward_every
+    if not every:
+        return None
+    return every - (member.activated_invitee_count % every)

@@ -1,0 +1,55 @@
+"""Shared personas: alice is a seed member, bob joined with alice's invite."""
+
+import pytest
+from allauth.account.models import EmailAddress
+from django.core.cache import cache
+from django.db import connection
+
+from referrals import services
+from referrals.models import Campaign
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    # Rate-limit counters and tree caches live in the cache; tests start clean.
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def campaign(db) -> Campaign:
+    return Campaign.default()
+
+
+def make_user(username: str, *, verified: bool = True):
+    from django.contrib.auth import get_user_model
+
+    user = get_user_model().objects.create_user(
+        username=username,
+        email=f"{username}@example.com",
+        password="correct horse battery staple",
+        display_name=username.title(),
+    )
+    EmailAddress.objects.create(user=user, email=user.email, verified=verified, primary=True)
+    return user
+
+
+@pytest.fixture
+def alice(campaign):
+    seed = services.create_seed_codes(campaign=campaign, count=1)[0]
+    return services.redeem_invite(code=seed.code, user=make_user("alice"))
+
+
+@pytest.fixture
+def bob(alice):
+    invite = services.create_invite(member=alice)
+    return services.redeem_invite(code=invite.code, user=make_user("bob"))
+
+
+@pytest.fixture
+def postgres():
+    if connection.vendor != "postgresql":
+        pytest.skip(
+            "needs PostgreSQL: run with DATABASE_URL=postgres://postgres@127.0.0.1/passalong"
+        )
