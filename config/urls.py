@@ -3,6 +3,7 @@ from django.urls import include, path
 
 from accounts.views import signup
 from referrals import views as referrals
+from referrals.health import healthz
 
 urlpatterns = [
     path("", referrals.home, name="home"),
@@ -12,4 +13,5 @@ urlpatterns = [
     path("accounts/signup/", signup, name="account_signup"),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
+    path("healthz", healthz, name="healthz"),
 ]

@@ -1,5 +1,8 @@
 from django.contrib import admin
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
 
+from . import tree
 from .models import Campaign, Invite, InviteEvent, Member, Redemption, Reward
 
 
@@ -8,6 +11,11 @@ class CampaignAdmin(admin.ModelAdmin):
     list_display = ("name", "slug", "is_default", "is_open", "default_quota", "members_counted")
     search_fields = ("name", "slug")
     prepopulated_fields = {"slug": ("name",)}
+
+
+def _member_link(member) -> str:
+    url = reverse("admin:referrals_member_change", args=[member.pk])
+    return format_html('<a href="{}">{}</a>', url, member)
 
 
 @admin.register(Member)
@@ -23,11 +31,37 @@ class MemberAdmin(admin.ModelAdmin):
         "downline_size",
         "activated_at",
     )
-    list_filter = ("campaign", "depth")
+    # No filter on depth: its DISTINCT would scan a million-member table.
+    list_filter = ("campaign",)
     search_fields = ("user__username", "user__email", "user__display_name", "=id")
     list_select_related = ("user", "campaign", "inviter__user")
+    ordering = ("-id",)
     raw_id_fields = ("user", "inviter")
-    readonly_fields = ("ancestry", "join_number", "invitee_count", "downline_size", "tree_counted")
+    readonly_fields = (
+        "place_in_tree",
+        "ancestry",
+        "join_number",
+        "invitee_count",
+        "downline_size",
+        "tree_counted",
+    )
+
+    @admin.display(description="Place in the tree")
+    def place_in_tree(self, member: Member) -> str:
+        if not member.pk:
+            return "-"
+        path = [*tree.ancestors(member), member]
+        invitees = tree.direct_invitees(member, limit=25)
+        chain = format_html_join(" → ", "{}", ((_member_link(m),) for m in path))
+        below = format_html_join(", ", "{}", ((_member_link(m),) for m in invitees)) or "none"
+        more = member.invitee_count - len(invitees)
+        return format_html(
+            "<p><strong>From the root:</strong> {}</p><p><strong>Invited:</strong> {}{}</p>",
+            chain,
+            below,
+            f" and {more:,} more" if more > 0 else "",
+        )
+
     # Big campaigns: no COUNT(*) over the whole table for the paginator.
     show_full_result_count = False
 

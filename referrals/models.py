@@ -139,8 +139,8 @@ class Member(models.Model):
         ]
 
     def __str__(self) -> str:
-        number = f"#{self.join_number}" if self.join_number else "#…"
-        return f"{self.name} ({number} in {self.campaign_id})"
+        number = f"#{self.join_number:,}" if self.join_number else "#…"
+        return f"{self.name} {number}"
 
     @property
     def name(self) -> str:
