@@ -5,6 +5,8 @@ from django.db import transaction
 from referrals import errors, services
 from referrals.models import Campaign
 
+from .models import User
+
 
 class InviteSignupForm(SignupForm):
     """allauth's signup form with an invite-code field; saving is all or nothing."""
@@ -47,3 +49,33 @@ class InviteSignupForm(SignupForm):
         # of its own; with ours, a refused code leaves no half-made account.
         with transaction.atomic():
             return super().save(request)
+
+
+class ProfileForm(forms.ModelForm):
+    blog_url = forms.URLField(
+        label="Blog or website", required=False, max_length=200, assume_scheme="https"
+    )
+
+    class Meta:
+        model = User
+        fields = [
+            "display_name",
+            "blog_url",
+            "use_gravatar",
+            "public_profile",
+            "email_on_join",
+            "email_on_activation",
+        ]
+        labels = {
+            "display_name": "Display name",
+            "blog_url": "Blog or website",
+            "use_gravatar": "Use my Gravatar as my picture",
+            "public_profile": "Public profile page",
+            "email_on_join": "E-mail me when someone I invited joins",
+            "email_on_activation": "E-mail me when someone I invited becomes active",
+        }
+        help_texts = {
+            "display_name": "Shown to people you invite. Leave empty to use your username.",
+            "use_gravatar": "Otherwise we show your initials.",
+            "public_profile": "Anyone can see your join number and how many people you brought in.",
+        }

@@ -1,9 +1,12 @@
 from allauth.account.views import SignupView
-from django.shortcuts import render
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
 
 from referrals import errors, throttle
 
 from .adapter import SESSION_CODE_KEY
+from .forms import ProfileForm
 
 
 class InviteSignupView(SignupView):
@@ -42,3 +45,14 @@ class InviteSignupView(SignupView):
 
 
 signup = InviteSignupView.as_view()
+
+
+@login_required
+def profile_settings(request):
+    """Display name, picture, blog, public profile and e-mail preferences."""
+    form = ProfileForm(request.POST or None, instance=request.user)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, "Settings saved.")
+        return redirect("settings")
+    return render(request, "accounts/settings.html", {"form": form})

@@ -174,6 +174,8 @@ CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
     # Safety net: folds any tree deltas whose on-commit task was lost.
     "fold-tree": {"task": "referrals.tasks.fold_tree", "schedule": 15.0},
+    # Re-enqueues outbox e-mails whose task was lost (broker down, worker killed).
+    "sweep-outbox": {"task": "referrals.tasks.sweep_outbox", "schedule": 60.0},
 }
 
 # --- Invites --------------------------------------------------------------
@@ -226,7 +228,7 @@ CONTENT_SECURITY_POLICY = {
         "default-src": ["'self'"],
         "script-src": ["'self'"],
         "style-src": ["'self'"],
-        "img-src": ["'self'", "data:"],
+        "img-src": ["'self'", "data:", "https://www.gravatar.com"],
         "object-src": ["'none'"],
         "base-uri": ["'self'"],
         "form-action": ["'self'"],

@@ -212,6 +212,47 @@ class Invite(models.Model):
     def get_absolute_url(self) -> str:
         return reverse("invite_landing", args=[self.code])
 
+    def timeline(self) -> list[tuple[str, object]]:
+        """(step, when) pairs, oldest first: created, sent, opened, joined, activated, ...
+
+        Reads `events` and `redemptions__member` through prefetch_related.
+        """
+        steps: list[tuple[str, object]] = []
+        opened = [e for e in self.events.all() if e.kind == InviteEvent.Kind.OPENED]
+        for event in self.events.all():
+            if event.kind == InviteEvent.Kind.OPENED:
+                if event is opened[0]:
+                    label = "opened" if len(opened) == 1 else f"opened by {len(opened)} visitors"
+                    steps.append((label, event.at))
+            elif event.kind != InviteEvent.Kind.REDEEMED:
+                steps.append((event.get_kind_display(), event.at))
+        for redemption in self.redemptions.all():
+            steps.append((f"{redemption.member.name} joined", redemption.redeemed_at))
+            if redemption.member.activated_at:
+                steps.append(
+                    (f"{redemption.member.name} is active", redemption.member.activated_at)
+                )
+        if self.expires_at and self.is_expired() and not self.revoked_at:
+            steps.append(("expired", self.expires_at))
+        return sorted(steps, key=lambda step: step[1])
+
+    def progress(self) -> str:
+        """The furthest step reached, for the status pill (uses the same prefetches)."""
+        if self.revoked_at:
+            return "revoked"
+        redeemed = list(self.redemptions.all())
+        if any(r.member.activated_at for r in redeemed):
+            return "activated"
+        if redeemed:
+            return "joined"
+        if self.is_expired():
+            return "expired"
+        kinds = {e.kind for e in self.events.all()}
+        for kind in (InviteEvent.Kind.OPENED, InviteEvent.Kind.SENT):
+            if kind in kinds:
+                return kind
+        return "created"
+
     def absolute_link(self) -> str:
         return settings.SITE_URL + self.get_absolute_url()
 
@@ -254,10 +295,19 @@ class InviteEvent(models.Model):
     invite = models.ForeignKey(Invite, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=12, choices=Kind.choices)
     at = models.DateTimeField(default=timezone.now)
+    # For "opened": a hash of the visitor's session, so each visitor counts once.
+    visitor = models.CharField(max_length=64, blank=True, default="", db_default="")
 
     class Meta:
         indexes = [models.Index(fields=["invite", "at"], name="invite_event_idx")]
         ordering = ["at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["invite", "visitor"],
+                condition=Q(kind="opened"),
+                name="invite_opened_once_per_visitor",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind} at {self.at:%Y-%m-%d %H:%M}"
@@ -292,3 +342,64 @@ class Reward(models.Model):
 
     def __str__(self) -> str:
         return f"+{self.invites_granted} at {self.activated_invitees} activated invitees"
+
+
+class OutboundEmail(models.Model):
+    """The outbox: an e-mail recorded with the change that causes it, sent by a task.
+
+    `key` makes each e-mail exist once however often the cause is retried; the
+    status claim (pending -> sending, with a lease) lets one worker send it.
+    """
+
+    class Kind(models.TextChoices):
+        INVITE = "invite"
+        INVITEE_JOINED = "invitee_joined"
+        INVITEE_ACTIVATED = "invitee_activated"
+
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        SENDING = "sending"
+        SENT = "sent"
+        FAILED = "failed"
+        SKIPPED = "skipped"
+
+    key = models.CharField(max_length=80, unique=True)
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    to_email = models.EmailField()
+    sender = models.ForeignKey(
+        Member, null=True, blank=True, on_delete=models.SET_NULL, related_name="sent_emails"
+    )
+    invite = models.ForeignKey(
+        Invite, null=True, blank=True, on_delete=models.CASCADE, related_name="emails"
+    )
+    subject_member = models.ForeignKey(
+        Member, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    locked_until = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["status", "created_at"], name="outbox_status_idx"),
+            models.Index(fields=["sender", "kind", "created_at"], name="outbox_sender_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} to {self.to_email} ({self.status})"
+
+
+class DoNotInvite(models.Model):
+    """An address whose owner asked never to be invited again."""
+
+    email = models.EmailField(unique=True, help_text="Stored lower-case.")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = "do-not-invite address"
+
+    def __str__(self) -> str:
+        return self.email

@@ -15,7 +15,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from . import codes, errors
-from .models import Campaign, Invite, InviteEvent, Member, Redemption, Reward
+from .models import Campaign, Invite, InviteEvent, Member, OutboundEmail, Redemption, Reward
 
 logger = logging.getLogger(__name__)
 
@@ -80,6 +80,7 @@ def redeem_invite(*, code: str, user) -> Member:
             raise errors.AlreadyMember(campaign.name) from None
         Redemption.objects.create(invite=invite, member=member, redeemed_at=now)
         InviteEvent.objects.create(invite=invite, kind=InviteEvent.Kind.REDEEMED, at=now)
+        _notify_inviter(OutboundEmail.Kind.INVITEE_JOINED, member)
         transaction.on_commit(_enqueue_fold)
     return member
 
@@ -97,6 +98,12 @@ def join_without_code(*, campaign: Campaign, user) -> Member:
         raise errors.AlreadyMember(campaign.name) from None
     transaction.on_commit(_enqueue_fold)
     return member
+
+
+def _notify_inviter(kind: str, member: Member) -> None:
+    from .emails import queue_notice  # emails builds on this module
+
+    queue_notice(kind=kind, invitee=member)
 
 
 def _enqueue_fold() -> None:
@@ -209,6 +216,7 @@ def activate_member(*, member: Member) -> bool:
         ):
             return False
         member.activated_at = now
+        _notify_inviter(OutboundEmail.Kind.INVITEE_ACTIVATED, member)
         if member.inviter_id:
             Member.objects.filter(pk=member.inviter_id).update(
                 activated_invitee_count=F("activated_invitee_count") + 1

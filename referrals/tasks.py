@@ -2,10 +2,29 @@
 
 from celery import shared_task
 
-from . import tree
+from . import emails, tree
 
 
 @shared_task(ignore_result=True)
 def fold_tree() -> int:
     """Fold every uncounted member into the tree counters."""
     return tree.fold_all()
+
+
+@shared_task(bind=True, ignore_result=True, max_retries=emails.MAX_ATTEMPTS)
+def send_outbound_email(self, outbox_id: int) -> str:
+    """Deliver one outbox e-mail; retried with exponential backoff on failure."""
+    outcome = emails.deliver(outbox_id)
+    if outcome == "retry" and not self.request.is_eager:
+        # 30 s, 60 s, 120 s, ...; the row stays pending meanwhile.
+        raise self.retry(countdown=30 * 2**self.request.retries)
+    return outcome
+
+
+@shared_task(ignore_result=True)
+def sweep_outbox() -> int:
+    """Re-enqueue e-mails whose task was lost (broker down, worker killed)."""
+    stuck = emails.stuck_ids()
+    for outbox_id in stuck:
+        send_outbound_email.delay(outbox_id)
+    return len(stuck)

@@ -1,12 +1,14 @@
-from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.shortcuts import get_object_or_404, redirect, render
+import hashlib
+
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
+from django.views.decorators.http import require_http_methods
 
 from accounts.adapter import SESSION_CODE_KEY
 
-from . import errors, services, throttle, tree
+from .. import codes, emails, errors, services, throttle
+from ..models import InviteEvent
 
 
 def home(request):
@@ -14,7 +16,7 @@ def home(request):
         return redirect("invites")
     code = request.GET.get("code", "").strip()
     if code:
-        return redirect("invite_landing", code=services.codes.normalize(code) or "-")
+        return redirect("invite_landing", code=codes.normalize(code) or "-")
     return render(request, "referrals/home.html")
 
 
@@ -32,11 +34,27 @@ def invite_landing(request, code: str):
     except errors.InviteRefused as refused:
         return _refused(request, refused, invite=invite)
     request.session[SESSION_CODE_KEY] = invite.code
+    _record_open(request, invite)
     signup_url = reverse("account_signup") + "?" + urlencode({"code": invite.display_code})
     return render(
         request,
         "referrals/landing.html",
         {"invite": invite, "inviter": invite.owner, "signup_url": signup_url},
+    )
+
+
+def _record_open(request, invite) -> None:
+    """One "opened" event per visitor (their session), never for the inviter themself."""
+    owner = invite.owner
+    if owner and request.user.is_authenticated and owner.user_id == request.user.pk:
+        return
+    if not request.session.session_key:
+        request.session.save()
+    visitor = hashlib.sha256(request.session.session_key.encode()).hexdigest()[:32]
+    # The partial unique constraint turns a second open into a no-op.
+    InviteEvent.objects.bulk_create(
+        [InviteEvent(invite=invite, kind=InviteEvent.Kind.OPENED, visitor=visitor)],
+        ignore_conflicts=True,
     )
 
 
@@ -53,29 +71,14 @@ def throttled(request, exception=None):
     return render(request, "429.html", status=429)
 
 
-@login_required
-def invites(request):
-    """The inviter's page: invites left, create a link, my invites (issue #3 grows it)."""
+@require_http_methods(["GET", "POST"])
+def dont_invite(request, token: str):
+    """The "don't invite me again" link. GET asks (mail scanners open links); POST records."""
+    address = emails.optout_address(token)
+    if address is None:
+        return render(request, "referrals/dont_invite.html", {"invalid": True}, status=404)
+    done = False
     if request.method == "POST":
-        member = get_object_or_404(request.user.memberships, pk=request.POST.get("member"))
-        try:
-            invite = services.create_invite(member=member)
-        except errors.NoInvitesLeft as refused:
-            messages.error(request, refused.message)
-        else:
-            messages.success(request, f"New invite link: {invite.absolute_link()}")
-        return redirect("invites")
-    memberships = list(
-        request.user.memberships.select_related("campaign", "inviter__user").order_by("id")
-    )
-    rows = []
-    for member in memberships:
-        rows.append(
-            {
-                "member": member,
-                "ancestors": tree.ancestors(member),
-                "invites": member.invites.order_by("-created_at")[:20],
-                "to_next_reward": services.invitees_to_next_reward(member),
-            }
-        )
-    return render(request, "referrals/invites.html", {"rows": rows})
+        emails.opt_out(address=address)
+        done = True
+    return render(request, "referrals/dont_invite.html", {"address": address, "done": done})

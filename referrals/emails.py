@@ -1,0 +1,264 @@
+"""The e-mail outbox: invites by e-mail, notices to inviters, and their delivery.
+
+An e-mail is an OutboundEmail row written in the same transaction as its
+cause, and a task enqueued on commit delivers it. Delivery claims the row
+(pending -> sending, with a lease) with a conditional UPDATE, so a retry or
+a second worker never sends it twice; a periodic sweep re-enqueues rows a
+lost task left behind (a broker that was down, a worker killed mid-task).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from django.conf import settings
+from django.core import signing
+from django.core.mail import EmailMultiAlternatives
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+
+from . import errors, services
+from .models import DoNotInvite, Invite, InviteEvent, Member, OutboundEmail
+
+logger = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 5
+LEASE = timedelta(minutes=5)
+STUCK_AFTER = timedelta(minutes=2)
+RESEND_AFTER = timedelta(hours=24)
+MAX_SENDS_PER_INVITE = 3
+_OPTOUT_SALT = "passalong.dont-invite"
+
+
+class EmailRefused(Exception):
+    """An invite e-mail we will not send; `message` says why."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+def normalize_email(address: str) -> str:
+    return address.strip().lower()
+
+
+def is_opted_out(address: str) -> bool:
+    return DoNotInvite.objects.filter(email=normalize_email(address)).exists()
+
+
+def optout_token(address: str) -> str:
+    return signing.dumps(normalize_email(address), salt=_OPTOUT_SALT, compress=True)
+
+
+def optout_address(token: str) -> str | None:
+    try:
+        return signing.loads(token, salt=_OPTOUT_SALT)
+    except signing.BadSignature:
+        return None
+
+
+def opt_out(*, address: str) -> None:
+    """Record that nobody may invite `address` again (safe to call twice)."""
+    DoNotInvite.objects.get_or_create(email=normalize_email(address))
+
+
+def invites_sent_today(member: Member) -> int:
+    since = timezone.now() - timedelta(hours=24)
+    return OutboundEmail.objects.filter(
+        sender=member, kind=OutboundEmail.Kind.INVITE, created_at__gte=since
+    ).count()
+
+
+def invite_by_email(*, member: Member, address: str, note: str = "") -> Invite:
+    """Create an invite for one address and queue its e-mail, in one transaction."""
+    address = normalize_email(address)
+    if is_opted_out(address):
+        raise EmailRefused("This person has asked not to receive invites.")
+    with transaction.atomic():
+        # The member's own row: serializes this member's sends, nobody else's.
+        locked = Member.objects.select_for_update().select_related("campaign").get(pk=member.pk)
+        if invites_sent_today(locked) >= locked.campaign.daily_email_limit:
+            raise EmailRefused(
+                "You've sent as many invite e-mails as you can today. "
+                "Personal invites work best a few at a time: try again tomorrow."
+            )
+        try:
+            invite = services.create_invite(member=locked, recipient_email=address, note=note)
+        except errors.NoInvitesLeft as refused:
+            raise EmailRefused(refused.message) from None
+        _queue_invite_email(invite, sender=locked, number=1)
+    member.invites_left = locked.invites_left
+    return invite
+
+
+def resend_invite(*, invite: Invite) -> OutboundEmail:
+    """Queue the invite e-mail again, at most once a day and three times in all."""
+    if not invite.recipient_email:
+        raise EmailRefused("This invite has no e-mail address to send to.")
+    if invite.status != "open":
+        raise EmailRefused(f"This invite is {invite.status}; only open invites can be resent.")
+    if is_opted_out(invite.recipient_email):
+        raise EmailRefused("This person has asked not to receive invites.")
+    with transaction.atomic():
+        Invite.objects.select_for_update().get(pk=invite.pk)
+        previous = list(invite.emails.filter(kind=OutboundEmail.Kind.INVITE).order_by("created_at"))
+        if len(previous) >= MAX_SENDS_PER_INVITE:
+            raise EmailRefused("This invite has been sent three times already.")
+        if previous and previous[-1].created_at > timezone.now() - RESEND_AFTER:
+            raise EmailRefused("You can resend an invite once a day. Try again tomorrow.")
+        return _queue_invite_email(invite, sender=invite.owner, number=len(previous) + 1)
+
+
+def _queue_invite_email(invite: Invite, *, sender: Member, number: int) -> OutboundEmail:
+    row = OutboundEmail.objects.create(
+        key=f"invite:{invite.pk}:{number}",
+        kind=OutboundEmail.Kind.INVITE,
+        to_email=invite.recipient_email,
+        sender=sender,
+        invite=invite,
+    )
+    _enqueue_on_commit(row.pk)
+    return row
+
+
+def queue_notice(*, kind: str, invitee: Member) -> OutboundEmail | None:
+    """Tell `invitee`'s inviter that they joined or became active, if the inviter wants that."""
+    inviter = invitee.inviter
+    if inviter is None or inviter.user_id is None:
+        return None
+    user = inviter.user
+    wanted = (
+        user.email_on_join
+        if kind == OutboundEmail.Kind.INVITEE_JOINED
+        else user.email_on_activation
+    )
+    if not wanted or not user.email:
+        return None
+    try:
+        with transaction.atomic():
+            row = OutboundEmail.objects.create(
+                key=f"{kind}:{invitee.pk}",
+                kind=kind,
+                to_email=user.email,
+                sender=inviter,
+                subject_member=invitee,
+            )
+    except IntegrityError:
+        return None  # already queued: this notice exists once
+    _enqueue_on_commit(row.pk)
+    return row
+
+
+def _enqueue_on_commit(outbox_id: int) -> None:
+    def enqueue():
+        from .tasks import send_outbound_email
+
+        try:
+            send_outbound_email.delay(outbox_id)
+        except Exception:
+            # Broker down: the row stays pending and the sweep re-enqueues it.
+            logger.warning("could not enqueue e-mail %s; the sweep will retry", outbox_id)
+
+    transaction.on_commit(enqueue)
+
+
+# --- Delivery -----------------------------------------------------------------
+
+
+def deliver(outbox_id: int) -> str:
+    """Send one outbox e-mail unless someone else is; returns what happened.
+
+    'sent', 'skipped' (opted out or invite no longer open), 'busy' (sent
+    already or leased to another worker), 'retry' or 'failed' (gave up).
+    """
+    now = timezone.now()
+    claimed = (
+        OutboundEmail.objects.filter(pk=outbox_id)
+        .filter(
+            Q(status=OutboundEmail.Status.PENDING)
+            | Q(status=OutboundEmail.Status.SENDING, locked_until__lt=now)
+        )
+        .update(
+            status=OutboundEmail.Status.SENDING,
+            locked_until=now + LEASE,
+            attempts=F("attempts") + 1,
+        )
+    )
+    if not claimed:
+        return "busy"  # sent already, given up, or another worker holds the lease
+    row = OutboundEmail.objects.select_related(
+        "invite__campaign", "invite__owner__user", "sender__user", "subject_member__user"
+    ).get(pk=outbox_id)
+    if row.kind == OutboundEmail.Kind.INVITE and (
+        is_opted_out(row.to_email) or row.invite.status != "open"
+    ):
+        _finish(row, OutboundEmail.Status.SKIPPED)
+        return "skipped"
+    try:
+        _message(row).send()
+    except Exception as exc:  # SMTP and network errors of every kind
+        failed = row.attempts >= MAX_ATTEMPTS
+        OutboundEmail.objects.filter(pk=row.pk).update(
+            status=OutboundEmail.Status.FAILED if failed else OutboundEmail.Status.PENDING,
+            locked_until=None,
+            last_error=f"{type(exc).__name__}: {exc}"[:2000],
+        )
+        return "failed" if failed else "retry"
+    _finish(row, OutboundEmail.Status.SENT)
+    if row.kind == OutboundEmail.Kind.INVITE:
+        InviteEvent.objects.create(invite=row.invite, kind=InviteEvent.Kind.SENT)
+    return "sent"
+
+
+def _finish(row: OutboundEmail, status: str) -> None:
+    OutboundEmail.objects.filter(pk=row.pk).update(
+        status=status, locked_until=None, sent_at=timezone.now(), last_error=""
+    )
+
+
+def _message(row: OutboundEmail) -> EmailMultiAlternatives:
+    context = {"row": row, "site_url": settings.SITE_URL}
+    if row.kind == OutboundEmail.Kind.INVITE:
+        context |= {
+            "invite": row.invite,
+            "inviter": row.invite.owner,
+            "link": row.invite.absolute_link(),
+            "optout_link": settings.SITE_URL
+            + reverse("dont_invite", args=[optout_token(row.to_email)]),
+        }
+    else:
+        context |= {
+            "invitee": row.subject_member,
+            "inviter": row.sender,
+            "network_link": settings.SITE_URL + reverse("network"),
+            "settings_link": settings.SITE_URL + reverse("settings"),
+        }
+    base = f"emails/{row.kind}"
+    subject = " ".join(render_to_string(f"{base}_subject.txt", context).split())
+    message = EmailMultiAlternatives(
+        subject=subject,
+        body=render_to_string(f"{base}.txt", context),
+        to=[row.to_email],
+        # A stable Message-ID lets receiving servers drop a duplicate if a
+        # worker dies between handing the mail over and recording it.
+        headers={"Message-ID": f"<outbox-{row.pk}.{row.key.replace(':', '-')}@passalong>"},
+    )
+    message.attach_alternative(render_to_string(f"{base}.html", context), "text/html")
+    return message
+
+
+def stuck_ids(now=None) -> list[int]:
+    """Outbox rows that no live task will deliver: pending too long, or a lease that ran out."""
+    now = now or timezone.now()
+    return list(
+        OutboundEmail.objects.filter(
+            Q(status=OutboundEmail.Status.PENDING, created_at__lt=now - STUCK_AFTER)
+            | Q(status=OutboundEmail.Status.SENDING, locked_until__lt=now)
+        )
+        .order_by("created_at")
+        .values_list("id", flat=True)[:1000]
+    )

@@ -1,0 +1,17 @@
+from django import forms
+
+
+class InviteLinkForm(forms.Form):
+    note = forms.CharField(
+        label="Personal note (optional)",
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2, "placeholder": "Why you thought of them"}),
+    )
+
+
+class InviteEmailForm(InviteLinkForm):
+    # One address at a time, on purpose: invites are personal, not a mailing list.
+    email = forms.EmailField(label="Their e-mail address")
+
+    field_order = ["email", "note"]
