@@ -78,4 +78,6 @@ class ProfileForm(forms.ModelForm):
             "display_name": "Shown to people you invite. Leave empty to use your username.",
             "use_gravatar": "Otherwise we show your initials.",
             "public_profile": "Anyone can see your join number and how many people you brought in.",
+            "email_on_join": "",
+            "email_on_activation": "",
         }

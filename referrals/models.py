@@ -46,6 +46,11 @@ class Campaign(models.Model):
         default=3, help_text="Reward the inviter for every this many activated invitees; 0: never."
     )
     reward_invites = models.PositiveIntegerField(default=2, help_text="Invites granted per reward.")
+    daily_email_limit = models.PositiveIntegerField(
+        default=10,
+        db_default=10,
+        help_text="Invite e-mails one member may send per 24 hours (anti-bullhorn).",
+    )
     # Bookkeeping of the tree fold (tree.fold_new_members): the last join
     # number handed out. Only the fold writes it, never a signup.
     members_counted = models.PositiveIntegerField(default=0, editable=False)

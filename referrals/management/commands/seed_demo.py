@@ -4,9 +4,10 @@ from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.db.models import F
 
 from referrals import services, tree
-from referrals.models import Campaign
+from referrals.models import Campaign, Member
 
 PASSWORD = "passalong-demo"
 
@@ -74,5 +75,7 @@ class Command(BaseCommand):
             if activated:
                 members[username].refresh_from_db()
                 services.activate_member(member=members[username])
-        # A couple of open invites so the demo member's page is not empty.
+        # An open invite so the demo member's page is not empty, and a few
+        # invites in hand (an early-adopter bonus) to try sending some.
         services.create_invite(member=members["ada"], note="You'll like it here.")
+        Member.objects.filter(pk=members["ada"].pk).update(invites_left=F("invites_left") + 4)
