@@ -5,6 +5,7 @@ Production is switched on by environment variables, never by another file:
 DEBUG=0, SECRET_KEY, DATABASE_URL, CELERY_BROKER_URL, CACHE_URL, SITE_URL ...
 """
 
+import hashlib
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -112,6 +113,11 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command", "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
     )
     DATABASES["default"]["OPTIONS"].setdefault("transaction_mode", "IMMEDIATE")
+    # A file, not memory, for the test database: the worker integration test
+    # runs a real Celery worker in another process against it.
+    _test_dir = Path("/dev/shm") if Path("/dev/shm").is_dir() else BASE_DIR / "var"  # noqa: S108
+    _test_name = f"passalong-test-{hashlib.sha256(str(BASE_DIR).encode()).hexdigest()[:8]}.sqlite3"
+    DATABASES["default"].setdefault("TEST", {"NAME": str(_test_dir / _test_name)})
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache ------------------------------------------------------------------
@@ -157,6 +163,9 @@ ACCOUNT_DEFAULT_HTTP_PROTOCOL = _site.scheme
 
 # --- E-mail -------------------------------------------------------------------
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
+if "EMAIL_FILE_PATH" in vars() and not EMAIL_FILE_PATH.startswith("/"):  # noqa: F821
+    # filemail:///var/mail means the absolute /var/mail; django-environ drops the slash.
+    EMAIL_FILE_PATH = "/" + EMAIL_FILE_PATH  # noqa: F821
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Passalong <invites@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
@@ -171,6 +180,16 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"
+CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_QUEUE", default="celery")
+# A broker that is down must not hold a web request for long: the outbox
+# row stays pending and the sweep sends it later.
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.2,
+}
 CELERY_BEAT_SCHEDULE = {
     # Safety net: folds any tree deltas whose on-commit task was lost.
     "fold-tree": {"task": "referrals.tasks.fold_tree", "schedule": 15.0},
