@@ -3,7 +3,16 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
 from . import tree
-from .models import Campaign, Invite, InviteEvent, Member, Redemption, Reward
+from .models import (
+    Campaign,
+    DoNotInvite,
+    Invite,
+    InviteEvent,
+    Member,
+    OutboundEmail,
+    Redemption,
+    Reward,
+)
 
 
 @admin.register(Campaign)
@@ -103,3 +112,19 @@ class RedemptionAdmin(admin.ModelAdmin):
 class RewardAdmin(admin.ModelAdmin):
     list_display = ("member", "activated_invitees", "invites_granted", "granted_at")
     raw_id_fields = ("member",)
+
+
+@admin.register(OutboundEmail)
+class OutboundEmailAdmin(admin.ModelAdmin):
+    list_display = ("kind", "to_email", "status", "attempts", "created_at", "sent_at")
+    list_filter = ("status", "kind")
+    search_fields = ("to_email", "key")
+    raw_id_fields = ("sender", "invite", "subject_member")
+    readonly_fields = ("key", "attempts", "last_error", "locked_until", "sent_at")
+    show_full_result_count = False
+
+
+@admin.register(DoNotInvite)
+class DoNotInviteAdmin(admin.ModelAdmin):
+    list_display = ("email", "created_at")
+    search_fields = ("email",)
