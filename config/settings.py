@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "allauth.account",
     "accounts",
     "referrals",
+    "badges",
 ]
 
 MIDDLEWARE = [
@@ -195,6 +196,8 @@ CELERY_BEAT_SCHEDULE = {
     "fold-tree": {"task": "referrals.tasks.fold_tree", "schedule": 15.0},
     # Re-enqueues outbox e-mails whose task was lost (broker down, worker killed).
     "sweep-outbox": {"task": "referrals.tasks.sweep_outbox", "schedule": 60.0},
+    # Join badges the on-commit task missed, and tree builders that got there.
+    "sweep-awards": {"task": "badges.tasks.sweep_awards", "schedule": 60.0},
 }
 
 # --- Invites --------------------------------------------------------------

@@ -6,6 +6,7 @@ from referrals.health import healthz
 
 urlpatterns = [
     path("", include("referrals.urls")),
+    path("", include("badges.urls")),
     # Our signup view first: it wraps allauth's with throttling and race handling.
     path("accounts/signup/", accounts.signup, name="account_signup"),
     path("accounts/", include("allauth.urls")),

@@ -105,6 +105,13 @@ def resend_invite(*, invite: Invite) -> OutboundEmail:
         raise EmailRefused("This person has asked not to receive invites.")
     with transaction.atomic():
         Invite.objects.select_for_update().get(pk=invite.pk)
+        sender = (
+            Member.objects.select_for_update().select_related("campaign").get(pk=invite.owner_id)
+        )
+        if invites_sent_today(sender) >= sender.campaign.daily_email_limit:
+            raise EmailRefused(
+                "You've sent as many invite e-mails as you can today. Try again tomorrow."
+            )
         previous = list(invite.emails.filter(kind=OutboundEmail.Kind.INVITE).order_by("created_at"))
         if len(previous) >= MAX_SENDS_PER_INVITE:
             raise EmailRefused("This invite has been sent three times already.")

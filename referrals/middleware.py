@@ -10,6 +10,9 @@ class MemberVisitMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
+        if request.path.endswith((".svg", ".png")) or request.path == "/healthz":
+            # Badge images are hot-linked and must set no cookie: leave the session be.
+            return self.get_response(request)
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated:
             today = timezone.localdate().isoformat()

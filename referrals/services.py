@@ -106,6 +106,15 @@ def _notify_inviter(kind: str, member: Member) -> None:
     queue_notice(kind=kind, invitee=member)
 
 
+def _enqueue_awards(member_ids: list[int]) -> None:
+    from badges.tasks import award_badges  # badges build on referrals
+
+    try:
+        award_badges.delay(member_ids)
+    except Exception:  # broker down: the periodic award sweep catches up
+        logger.warning("could not enqueue award_badges; the sweep will catch up")
+
+
 def _enqueue_fold() -> None:
     from .tasks import fold_tree
 
@@ -217,6 +226,8 @@ def activate_member(*, member: Member) -> bool:
             return False
         member.activated_at = now
         _notify_inviter(OutboundEmail.Kind.INVITEE_ACTIVATED, member)
+        if member.inviter_id:
+            transaction.on_commit(lambda: _enqueue_awards([member.inviter_id]))
         if member.inviter_id:
             Member.objects.filter(pk=member.inviter_id).update(
                 activated_invitee_count=F("activated_invitee_count") + 1

@@ -7,8 +7,13 @@ from . import emails, tree
 
 @shared_task(ignore_result=True)
 def fold_tree() -> int:
-    """Fold every uncounted member into the tree counters."""
-    return tree.fold_all()
+    """Fold every uncounted member into the tree counters, then award join badges."""
+    counted = tree.fold_all()
+    if counted:
+        from badges.tasks import award_new_members
+
+        award_new_members.delay()
+    return counted
 
 
 @shared_task(bind=True, ignore_result=True, max_retries=emails.MAX_ATTEMPTS)

@@ -6,11 +6,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
+# The browser tests' conftest allows async-unsafe ORM calls in this process;
+# a production check must not inherit that.
+UNSET = {"DEBUG", "SECRET_KEY", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+
+
 def manage(*args, **env):
     return subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=ROOT,
-        env={k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY"}} | env,
+        env={k: v for k, v in os.environ.items() if k not in UNSET} | env,
         capture_output=True,
         text=True,
         timeout=120,

@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.db.models import F
 
+from badges.services import refresh_many
 from referrals import services, tree
 from referrals.models import Campaign, Member
 
@@ -35,6 +36,10 @@ class Command(BaseCommand):
             with transaction.atomic():
                 self._build(User)
         tree.fold_all()
+        # Badges need join numbers, which the fold just assigned.
+        refresh_many(
+            Member.objects.filter(campaign=Campaign.default()).values_list("id", flat=True)
+        )
         self.stdout.write(
             "Demo data ready. Log in at /accounts/login/ with:\n"
             f"  member:    ada / {PASSWORD}   (early adopter with a tree three generations deep)\n"

@@ -1,0 +1,19 @@
+"""Embed snippets for a badge, in the markup people paste into blogs and forums. Pure."""
+
+from __future__ import annotations
+
+from html import escape
+
+
+def snippets(*, image: str, page: str, alt: str) -> dict[str, str]:
+    """Every snippet links the image to the badge's proof page."""
+    md_alt = alt.replace("[", "(").replace("]", ")")
+    rst_alt = alt.replace("\n", " ")
+    return {
+        "HTML": f'<a href="{escape(page)}"><img src="{escape(image)}" alt="{escape(alt)}"></a>',
+        "Markdown": f"[![{md_alt}]({image})]({page})",
+        "BBCode": f"[url={page}][img]{image}[/img][/url]",
+        "reStructuredText": f".. image:: {image}\n   :alt: {rst_alt}\n   :target: {page}",
+        "AsciiDoc": f"image:{image}[{alt.replace(']', ')')},link={page}]",
+        "oEmbed URL": page,
+    }

@@ -1,0 +1,121 @@
+"""Public proof pages, public profiles, and the member's own badge page."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from accounts.models import User
+from referrals.models import Member
+
+from .. import embeds, rules
+from ..models import Award, definition
+from ..services import facts_of
+
+
+def _award_for(username: str, slug: str) -> Award:
+    award = (
+        Award.objects.filter(member__user__username=username, slug=slug)
+        .select_related("member__user", "member__campaign")
+        .order_by("-member__campaign__is_default", "member_id")
+        .first()
+    )
+    if award is None or award.hidden:
+        raise Http404("No such badge")
+    return award
+
+
+def describe(award: Award) -> dict:
+    """Everything a page shows about one award."""
+    member = award.member
+    badge = definition(member.campaign, award.slug)
+    label, value = rules.face(
+        award.slug, facts_of(member), award.tier, member.campaign.name, badge.name
+    )
+    image = award.image_url("svg")
+    page = award.absolute_url()
+    alt = f"{label}: {value}"
+    return {
+        "award": award,
+        "badge": badge,
+        "label": label,
+        "value": value,
+        "image": image,
+        "png": award.image_url("png"),
+        "page": page,
+        "alt": alt,
+        "snippets": embeds.snippets(image=image, page=page, alt=alt),
+        "oembed": _oembed_link(page),
+    }
+
+
+def _oembed_link(page_url: str) -> str:
+    return (
+        settings.SITE_URL + reverse("oembed") + "?" + urlencode({"url": page_url, "format": "json"})
+    )
+
+
+def proof(request, username: str, slug: str):
+    """The public page a badge links to: proof that the award is real (or was revoked)."""
+    award = _award_for(username, slug)
+    context = describe(award)
+    context["assertion"] = award.assertion_id()
+    context["baked_png"] = reverse("badge_baked", args=[username, slug, "png"])
+    context["baked_svg"] = reverse("badge_baked", args=[username, slug, "svg"])
+    return render(request, "badges/proof.html", context)
+
+
+def profile(request, username: str):
+    """A member's public profile, only when they opted in."""
+    user = get_object_or_404(User, username=username, public_profile=True, is_active=True)
+    members = list(user.memberships.select_related("campaign").order_by("id"))
+    awards = (
+        Award.objects.filter(member__user=user, hidden=False, revoked_at__isnull=True)
+        .select_related("member__campaign", "member__user")
+        .order_by("member_id", "slug")
+    )
+    page = settings.SITE_URL + reverse("profile", args=[username])
+    return render(
+        request,
+        "badges/profile.html",
+        {
+            "person": user,
+            "members": members,
+            "badges": [describe(a) for a in awards],
+            "page": page,
+            "oembed": _oembed_link(page),
+        },
+    )
+
+
+@login_required
+def my_badges(request):
+    awards = (
+        Award.objects.filter(member__user=request.user, revoked_at__isnull=True)
+        .select_related("member__campaign", "member__user")
+        .order_by("member_id", "slug")
+    )
+    members = Member.objects.filter(user=request.user).select_related("campaign")
+    return render(
+        request,
+        "badges/my_badges.html",
+        {"badges": [describe(a) for a in awards], "members": members},
+    )
+
+
+@login_required
+@require_POST
+def toggle_hidden(request, award_id: int):
+    award = get_object_or_404(Award, pk=award_id, member__user=request.user)
+    award.hidden = not award.hidden
+    award.save(update_fields=["hidden"])
+    shown = "hidden from" if award.hidden else "shown on"
+    messages.success(request, f"{award.get_slug_display()} badge is now {shown} the web.")
+    return redirect("my_badges")
