@@ -112,3 +112,60 @@ class AwardCursor(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} at {self.last_member_id}"
+
+
+class InviteRequest(models.Model):
+    """A visitor who came through a badge asking its member for an invite."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        ACCEPTED = "accepted"
+        IGNORED = "ignored"
+
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="invite_requests")
+    name = models.CharField(max_length=80)
+    email = models.EmailField()
+    message = models.TextField(blank=True, max_length=500)
+    source_page = models.URLField(
+        blank=True, max_length=500, help_text="Where the visitor came from."
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    invite = models.ForeignKey(
+        "referrals.Invite", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            # Asking twice while the first request waits changes nothing.
+            models.UniqueConstraint(
+                fields=["member", "email"],
+                condition=models.Q(status="pending"),
+                name="one_pending_request_per_address",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["member", "status", "-created_at"], name="request_member_idx")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} asks {self.member}"
+
+
+class BadgeReferral(models.Model):
+    """Visits to a member's badge pages from one outside page (a blog post, a forum)."""
+
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="badge_referrals")
+    page_url = models.URLField(max_length=500)
+    visits = models.PositiveIntegerField(default=0)
+    first_seen = models.DateTimeField(default=timezone.now)
+    last_seen = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["member", "page_url"], name="one_referral_row_per_page")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.page_url} → {self.member}"

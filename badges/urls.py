@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import images, oembed, openbadges, pages
+from .views import door, images, oembed, openbadges, pages
 
 urlpatterns = [
     path("badges/", pages.my_badges, name="my_badges"),
@@ -8,6 +8,12 @@ urlpatterns = [
     path("badges/<str:username>/<slug:slug>.svg", images.badge_svg, name="badge_svg"),
     path("badges/<str:username>/<slug:slug>.png", images.badge_png, name="badge_png"),
     path("badges/<str:username>/<slug:slug>/", pages.proof, name="badge_proof"),
+    path("badges/<str:username>/<slug:slug>/ask/", door.ask, name="badge_ask"),
+    path(
+        "settings/requests/<int:request_id>/<str:decision>/",
+        door.answer,
+        name="invite_request_answer",
+    ),
     path(
         "badges/<str:username>/<slug:slug>/baked.<str:ext>",
         openbadges.baked,

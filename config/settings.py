@@ -204,6 +204,8 @@ CELERY_BEAT_SCHEDULE = {
 # Failed code guesses allowed per client (IPv6 grouped by /64) on /i/<code>/
 # and the signup form, in django-ratelimit's "N/period" notation.
 INVITE_GUESS_RATE = env.str("INVITE_GUESS_RATE", default="20/h")
+# Visitors asking members for invites from badge pages, per client.
+INVITE_REQUEST_RATE = env.str("INVITE_REQUEST_RATE", default="5/h")
 # Number of reverse proxies in front of the site that append to
 # X-Forwarded-For; 0 trusts only REMOTE_ADDR.
 TRUSTED_PROXY_COUNT = _env_int("TRUSTED_PROXY_COUNT", 0)

@@ -15,8 +15,9 @@ from django.views.decorators.http import require_POST
 from accounts.models import User
 from referrals.models import Member
 
-from .. import embeds, rules
-from ..models import Award, definition
+from .. import door, embeds, rules
+from ..forms import AskForInviteForm
+from ..models import Award, InviteRequest, definition
 from ..services import facts_of
 
 
@@ -65,7 +66,10 @@ def _oembed_link(page_url: str) -> str:
 def proof(request, username: str, slug: str):
     """The public page a badge links to: proof that the award is real (or was revoked)."""
     award = _award_for(username, slug)
+    source = door.external_page(request.headers.get("Referer"))
+    door.record_visit(member=award.member, page_url=source)
     context = describe(award)
+    context["ask_form"] = AskForInviteForm(initial={"source": source})
     context["assertion"] = award.assertion_id()
     context["baked_png"] = reverse("badge_baked", args=[username, slug, "png"])
     context["baked_svg"] = reverse("badge_baked", args=[username, slug, "svg"])
@@ -102,11 +106,19 @@ def my_badges(request):
         .select_related("member__campaign", "member__user")
         .order_by("member_id", "slug")
     )
-    members = Member.objects.filter(user=request.user).select_related("campaign")
+    members = list(Member.objects.filter(user=request.user).select_related("campaign"))
+    requests = InviteRequest.objects.filter(
+        member__in=members, status=InviteRequest.Status.PENDING
+    ).order_by("-created_at")[:50]
     return render(
         request,
         "badges/my_badges.html",
-        {"badges": [describe(a) for a in awards], "members": members},
+        {
+            "badges": [describe(a) for a in awards],
+            "members": members,
+            "requests": requests,
+            "pages": [row for m in members for row in door.visitor_pages(m)],
+        },
     )
 
 

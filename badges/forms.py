@@ -1,0 +1,13 @@
+from django import forms
+
+
+class AskForInviteForm(forms.Form):
+    name = forms.CharField(label="Your name", max_length=80)
+    email = forms.EmailField(label="Your e-mail address")
+    message = forms.CharField(
+        label="A line about you (optional)",
+        required=False,
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    source = forms.CharField(required=False, max_length=500, widget=forms.HiddenInput)
