@@ -114,6 +114,7 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command", "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
     )
     DATABASES["default"]["OPTIONS"].setdefault("transaction_mode", "IMMEDIATE")
+    DATABASES["default"].setdefault("CONN_MAX_AGE", 60)  # skip re-running the PRAGMAs per request
     # A file, not memory, for the test database: the worker integration test
     # runs a real Celery worker in another process against it.
     _test_dir = Path("/dev/shm") if Path("/dev/shm").is_dir() else BASE_DIR / "var"  # noqa: S108
@@ -212,6 +213,9 @@ TRUSTED_PROXY_COUNT = _env_int("TRUSTED_PROXY_COUNT", 0)
 RATELIMIT_IP_META_KEY = "referrals.throttle.client_ip"
 RATELIMIT_IPV6_MASK = 64
 RATELIMIT_VIEW = "referrals.views.throttled"
+
+# `make bench` only: mounts a bare "same bytes" baseline view.
+BENCHMARK_VIEWS = _env_bool("BENCHMARK_VIEWS", False)
 
 # --- Internationalisation -----------------------------------------------------
 LANGUAGE_CODE = "en-us"

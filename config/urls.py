@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
@@ -14,3 +15,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
 ]
+
+if settings.BENCHMARK_VIEWS:  # only for `make bench`: the bare baseline view
+    from benchmarks.views import same_bytes
+
+    urlpatterns.append(path("bench/same-bytes.svg", same_bytes))
