@@ -118,7 +118,10 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not memory, for the test database: the worker integration test
     # runs a real Celery worker in another process against it.
     _test_dir = Path("/dev/shm") if Path("/dev/shm").is_dir() else BASE_DIR / "var"  # noqa: S108
-    _test_name = f"passalong-test-{hashlib.sha256(str(BASE_DIR).encode()).hexdigest()[:8]}.sqlite3"
+    # Named after the checkout and the database, so two runs side by side
+    # (DATABASE_URL=sqlite:///other.sqlite3) never share a test database.
+    _test_key = f"{BASE_DIR}:{DATABASES['default']['NAME']}".encode()
+    _test_name = f"passalong-test-{hashlib.sha256(_test_key).hexdigest()[:8]}.sqlite3"
     DATABASES["default"].setdefault("TEST", {"NAME": str(_test_dir / _test_name)})
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

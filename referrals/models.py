@@ -51,6 +51,12 @@ class Campaign(models.Model):
         db_default=10,
         help_text="Invite e-mails one member may send per 24 hours (anti-bullhorn).",
     )
+    marketers = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        blank=True,
+        related_name="marketed_campaigns",
+        help_text="Who may run this campaign on /dashboard/ (superusers may run every campaign).",
+    )
     # Bookkeeping of the tree fold (tree.fold_new_members): the last join
     # number handed out. Only the fold writes it, never a signup.
     members_counted = models.PositiveIntegerField(default=0, editable=False)

@@ -1,0 +1,207 @@
+"""The shape of a synthetic referral tree, for load tests and benchmarks.
+
+Pure Python, no Django, deterministic for a seed: `generate_campaign` turns
+a Shape into database rows. The tree grows like a real invite campaign:
+seed members join over the first weeks, every member brings in a few people
+after a random delay (most bring none, a few bring dozens), a handful of
+"connectors" bring in thousands spread over the whole campaign, and members
+who invite quickly form viral chains dozens of generations deep. Members
+join in time order, so an inviter always joins before its invitees.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import dataclass, field
+
+# Seed members per member: 3,000 roots in a 1,000,000-member campaign.
+ROOT_SHARE = 0.003
+# The biggest connectors' direct invitees, as shares of the campaign:
+# 30,000 / 20,000 / 15,000 / 12,000 / 10,500 at 1,000,000 members.
+TOP_CONNECTORS = (0.03, 0.02, 0.015, 0.012, 0.0105)
+# Then one lesser connector per 20,000 members, 4,000 invitees and falling.
+CONNECTOR_EVERY = 20_000
+CONNECTOR_SHARE = 0.004
+# Connectors are picked among the first members to join.
+CONNECTOR_POOL_SHARE = 0.05
+SEED_WAVE_DAYS = 21.0  # seed codes go out over the first three weeks
+CONNECTOR_DAYS = 60.0  # a connector's invitees trickle in over two months
+INVITE_DELAY_DAYS = 2.5  # mean delay between joining and an invitee joining
+QUICK_SHARE = 0.12  # members who pass their invites on within hours...
+QUICK_KEEP = 0.6  # ...whose invitees tend to do the same: viral chains
+QUICK_DELAY_DAYS = 0.25
+TAIL_CAP = 400  # ordinary members bring in at most this many
+ACTIVE_IF_INVITING = 0.55  # members who invite anyone mostly come back
+ACTIVE_OTHERWISE = 0.24
+ACTIVATION_DELAY_DAYS = 3.0
+
+_TICKS_PER_DAY = 1_000_000  # joining times are kept in ticks of 0.0864 s
+_INDEX_BITS = 25
+_INDEX_MASK = (1 << _INDEX_BITS) - 1
+_MAX_MEMBERS = _INDEX_MASK
+_BUCKET_TICKS = _TICKS_PER_DAY // 288  # five minutes
+
+
+@dataclass
+class Shape:
+    """A tree in joining order: member i joined i-th; `inviter[i] < i`, or -1 for a seed member."""
+
+    inviter: list[int]
+    joined_day: list[float] = field(repr=False)  # days since the campaign started, ascending
+    # Days between joining and activation; None: not activated (yet).
+    activated_after: list[float | None] = field(repr=False)
+
+    def __len__(self) -> int:
+        return len(self.inviter)
+
+    def depths(self) -> list[int]:
+        depth = [0] * len(self)
+        for i, parent in enumerate(self.inviter):
+            if parent >= 0:
+                depth[i] = depth[parent] + 1
+        return depth
+
+    def invitee_counts(self) -> list[int]:
+        counts = [0] * len(self)
+        for parent in self.inviter:
+            if parent >= 0:
+                counts[parent] += 1
+        return counts
+
+    def downline_sizes(self) -> list[int]:
+        # Children join after their inviter, so one backward pass suffices.
+        sizes = [0] * len(self)
+        for i in range(len(self) - 1, -1, -1):
+            parent = self.inviter[i]
+            if parent >= 0:
+                sizes[parent] += sizes[i] + 1
+        return sizes
+
+    def activated_invitee_counts(self) -> list[int]:
+        counts = [0] * len(self)
+        for i, parent in enumerate(self.inviter):
+            if parent >= 0 and self.activated_after[i] is not None:
+                counts[parent] += 1
+        return counts
+
+
+def connector_fanouts(members: int) -> list[int]:
+    """Direct invitees of the campaign's connectors, biggest first."""
+    fanouts = [round(members * share) for share in TOP_CONNECTORS]
+    lesser = max(1, members // CONNECTOR_EVERY)
+    fanouts += [round(members * CONNECTOR_SHARE / k**0.8) for k in range(1, lesser + 1)]
+    return [f for f in fanouts if f > 0]
+
+
+def generate(members: int, seed: int = 1) -> Shape:
+    """A realistic referral tree of exactly `members` members."""
+    if not 1 <= members <= _MAX_MEMBERS:
+        raise ValueError(f"members must be between 1 and {_MAX_MEMBERS:,}")
+    rng = random.Random(seed)
+    random_ = rng.random
+    expovariate = rng.expovariate
+    roots = max(1, min(members, round(members * ROOT_SHARE)))
+    fanouts = connector_fanouts(members)
+    pool = max(len(fanouts), int(members * CONNECTOR_POOL_SHARE))
+    # Which members (in the order they start inviting) are connectors.
+    connector_at = dict(zip(sorted(rng.sample(range(pool), len(fanouts))), fanouts, strict=True))
+
+    # Members in creation order, with the tick (1/_TICKS_PER_DAY day) they join
+    # at. Who invites next is taken from time buckets rather than a heap: the
+    # order within one bucket (a few minutes) does not matter for the shape.
+    parent: list[int] = []
+    quick: list[bool] = []
+    ticks: list[int] = []
+    buckets: dict[int, list[int]] = {}  # bucket -> members whose invitees are not drawn yet
+    log = math.log
+
+    for _ in range(roots):
+        tick = int(rng.uniform(0.0, SEED_WAVE_DAYS) * _TICKS_PER_DAY)
+        buckets.setdefault(tick // _BUCKET_TICKS, []).append(len(ticks))
+        parent.append(-1)
+        quick.append(random_() < QUICK_SHARE)
+        ticks.append(tick)
+
+    started = 0  # members whose invitees have been drawn
+    bucket = 0
+    while len(ticks) < members:
+        due = buckets.pop(bucket, None)
+        if due is None:
+            if not buckets:
+                # Every line died out (small campaigns): someone invites one more.
+                member = rng.randrange(len(ticks))
+                tick = max(ticks[member], bucket * _BUCKET_TICKS) + 1
+                buckets[tick // _BUCKET_TICKS] = [len(ticks)]
+                parent.append(member)
+                quick.append(quick[member])
+                ticks.append(tick)
+                continue  # its bucket may be this very one: look again before moving on
+            bucket += 1
+            continue
+        # `due` grows while we walk it when an invitee joins within the same bucket.
+        for member in due:
+            if len(ticks) >= members:
+                break
+            if started in connector_at:
+                count, spread, is_quick = connector_at[started], CONNECTOR_DAYS, False
+            else:
+                count, spread, is_quick = _invitees(random_()), 0.0, quick[member]
+            started += 1
+            if not count:
+                continue
+            tick = ticks[member] + 1  # strictly later, so the inviter joins first
+            mean = (QUICK_DELAY_DAYS if is_quick else INVITE_DELAY_DAYS) * _TICKS_PER_DAY
+            keep = QUICK_KEEP if is_quick else QUICK_SHARE
+            for _ in range(min(count, members - len(ticks))):
+                if spread:
+                    joins = tick + int(random_() * spread * _TICKS_PER_DAY)
+                else:
+                    joins = tick + int(-log(1.0 - random_()) * mean)  # exponential delay
+                slot = joins // _BUCKET_TICKS
+                if slot == bucket:
+                    due.append(len(ticks))
+                elif slot in buckets:
+                    buckets[slot].append(len(ticks))
+                else:
+                    buckets[slot] = [len(ticks)]
+                parent.append(member)
+                quick.append(random_() < keep)
+                ticks.append(joins)
+        bucket += 1
+
+    # Joining order is time order (ties by creation).
+    order = [
+        key & _INDEX_MASK for key in sorted((t << _INDEX_BITS) | i for i, t in enumerate(ticks))
+    ]
+    position = [0] * members
+    for pos, i in enumerate(order):
+        position[i] = pos
+    inviter = [position[parent[i]] if parent[i] >= 0 else -1 for i in order]
+    joined_day = [ticks[i] / _TICKS_PER_DAY for i in order]
+
+    shape = Shape(inviter=inviter, joined_day=joined_day, activated_after=[None] * members)
+    inviting = shape.invitee_counts()
+    horizon = joined_day[-1]
+    activated = shape.activated_after
+    for i in range(members):
+        if random_() < (ACTIVE_IF_INVITING if inviting[i] else ACTIVE_OTHERWISE):
+            after = 1.0 + expovariate(1.0 / ACTIVATION_DELAY_DAYS)
+            # Those who joined lately have not come back yet.
+            if joined_day[i] + after <= horizon:
+                activated[i] = after
+    return shape
+
+
+def _invitees(u: float) -> int:
+    """How many people an ordinary member brings in, from a uniform draw in [0, 1)."""
+    if u < 0.52:
+        return 0
+    if u < 0.72:
+        return 1
+    if u < 0.84:
+        return 2
+    if u < 0.92:
+        return 3
+    # A heavy (Pareto) tail: a few members bring in dozens.
+    return min(TAIL_CAP, 3 + int((1.0 - (u - 0.92) / 0.08) ** (-1 / 1.5)))
