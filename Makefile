@@ -36,7 +36,9 @@ format: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff format .
 
 bench: $(VENV)/.installed-dev
+	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	$(PY) -m benchmarks.tree
+	$(PY) -m benchmarks.badges
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles test-artifacts

@@ -1,0 +1,133 @@
+"""Races for scarce things, with real threads on PostgreSQL.
+
+Each thread has its own database connection, so these are real concurrent
+transactions: the conditional UPDATEs and CHECK constraints decide, not luck.
+"""
+
+import threading
+from collections import Counter
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.db import connection
+from django.test import Client
+
+from referrals import errors, services
+from referrals.models import Invite, Member, Redemption
+
+pytestmark = [
+    pytest.mark.skipif(
+        connection.vendor != "postgresql",
+        reason="real threads racing need PostgreSQL: "
+        "DATABASE_URL=postgres://postgres@127.0.0.1:5432/passalong",
+    ),
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
+
+User = get_user_model()
+
+
+def run_together(count: int, work) -> list:
+    """Start `count` threads at one barrier, each calling work(i); their results in order."""
+    start = threading.Barrier(count)
+    results = [None] * count
+
+    def thread(i):
+        try:
+            start.wait()
+            results[i] = work(i)
+        except Exception as error:  # a crash is a result the test looks at
+            results[i] = error
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=thread, args=(i,)) for i in range(count)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return results
+
+
+def test_forty_signups_racing_for_a_five_use_code_make_exactly_five_accounts(campaign):
+    [seed] = services.create_seed_codes(campaign=campaign, count=1, uses=5)
+
+    def sign_up(i):
+        # Forty different people: allauth limits signups per client address.
+        response = Client(REMOTE_ADDR=f"198.51.100.{i + 1}").post(
+            "/accounts/signup/",
+            {
+                "code": seed.display_code,
+                "email": f"racer{i}@example.com",
+                "username": f"racer{i}",
+                "password1": "a long unusual passphrase 42",
+                "password2": "a long unusual passphrase 42",
+            },
+        )
+        if response.status_code == 302:
+            return "joined"
+        assert response.status_code == 200, response.status_code
+        return " ".join(response.context["form"].errors.get("code", []))
+
+    outcomes = Counter(run_together(40, sign_up))
+
+    assert outcomes["joined"] == 5
+    refusals = {k: v for k, v in outcomes.items() if k != "joined"}
+    assert refusals == {errors.CodeUsedUp().message: 35}
+    # Nothing half-made: five users, five members, five redemptions, five uses.
+    assert User.objects.filter(username__startswith="racer").count() == 5
+    assert Member.objects.filter(user__username__startswith="racer").count() == 5
+    assert Redemption.objects.filter(invite=seed).count() == 5
+    seed.refresh_from_db()
+    assert seed.uses == 5
+
+
+def test_twenty_invite_creations_racing_for_three_invites_make_exactly_three(alice):
+    alice_id = alice.pk
+    Member.objects.filter(pk=alice_id).update(invites_left=3)
+
+    def create(_):
+        member = Member.objects.select_related("campaign").get(pk=alice_id)
+        try:
+            services.create_invite(member=member)
+        except errors.NoInvitesLeft:
+            return "none left"
+        return "created"
+
+    outcomes = Counter(run_together(20, create))
+
+    assert outcomes == {"created": 3, "none left": 17}
+    assert Invite.objects.filter(owner_id=alice_id).count() == 3
+    assert Member.objects.get(pk=alice_id).invites_left == 0
+
+
+def test_signups_under_different_inviters_do_not_wait_on_their_shared_root(alice, bob):
+    # Every member of a tree shares its root as an ancestor; a signup must not
+    # lock the root's row. Hold that row locked in one transaction while
+    # another signup under bob goes through.
+    from django.db import connections, transaction
+
+    invite = services.create_invite(member=bob)
+    locker = connections.create_connection("default")
+    try:
+        locker.set_autocommit(False)
+        with locker.cursor() as cursor:
+            cursor.execute("SELECT id FROM referrals_member WHERE id = %s FOR UPDATE", [alice.pk])
+            cursor.execute("SET lock_timeout = '1s'")
+
+        def sign_up(_):
+            with connection.cursor() as cursor:
+                cursor.execute("SET lock_timeout = '2s'")
+            with transaction.atomic():
+                user = User.objects.create_user(username="carol", email="carol@example.com")
+                services.redeem_invite(code=invite.code, user=user)
+            # (Without a broker the tree fold runs on commit and does wait for
+            # the root: that is its job, off the signup's path.)
+
+        run_together(1, sign_up)
+    finally:
+        locker.rollback()
+        locker.close()
+    carol = Member.objects.get(user__username="carol")
+    assert carol.inviter_id == bob.pk
+    assert carol.depth == 2
