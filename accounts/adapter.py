@@ -9,6 +9,7 @@ from django.db import transaction
 
 from referrals import services
 from referrals.models import Campaign
+from referrals.throttle import client_ip
 
 SESSION_CODE_KEY = "invite_code"
 
@@ -38,7 +39,11 @@ class AccountAdapter(DefaultAccountAdapter):
                 return user
             code = pending_code(request, form)
             if code:
-                services.redeem_invite(code=code, user=user)
+                services.redeem_invite(
+                    code=code,
+                    user=user,
+                    signup_ip=client_ip(request) if request is not None else None,
+                )
             else:
                 campaign = Campaign.default()
                 if campaign.code_required:

@@ -21,7 +21,10 @@ def external_page(referer: str | None) -> str:
     """The referring page if it is an outside http(s) page, else ''."""
     if not referer or len(referer) > MAX_URL:
         return ""
-    parts = urlsplit(referer)
+    try:
+        parts = urlsplit(referer)
+    except ValueError:  # a malformed Referer ("http://[oops") is nobody's page
+        return ""
     if parts.scheme not in ("http", "https") or not parts.netloc:
         return ""
     if parts.netloc == urlsplit(settings.SITE_URL).netloc:

@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from referrals.models import Campaign, Member
+from webhooks import services as webhooks
 
 from . import rules
 from .models import Award, definition
@@ -40,16 +42,32 @@ def refresh_awards(*, member: Member) -> list[Award]:
             try:
                 with transaction.atomic():
                     award = Award.objects.create(member=member, slug=slug, tier=tier)
+                    webhooks.badge_awarded(award=award, member=member)
             except IntegrityError:
                 continue  # a concurrent run awarded it
             changed.append(award)
-        # Conditional: a concurrent run that raised it further wins.
-        elif tier > award.tier and Award.objects.filter(pk=award.pk, tier__lt=tier).update(
-            tier=tier, updated_at=timezone.now()
-        ):
-            award.tier = tier
+        elif _better(slug, tier, award.tier):
+            # The raise and its webhook event commit together, or neither does.
+            with transaction.atomic():
+                if not _raise_tier(award, tier):
+                    continue
+                award.tier = tier
+                webhooks.badge_awarded(award=award, member=member)
             changed.append(award)
     return changed
+
+
+def _better(slug: str, tier: int, than: int) -> bool:
+    # Early-adopter tiers are join-number cut-offs: "first 10" beats "first 100".
+    return tier < than if slug == rules.EARLY_ADOPTER else tier > than
+
+
+def _raise_tier(award: Award, tier: int) -> bool:
+    # Conditional: a concurrent run that got it further already wins.
+    worse = {"tier__gt": tier} if award.slug == rules.EARLY_ADOPTER else {"tier__lt": tier}
+    return bool(
+        Award.objects.filter(pk=award.pk, **worse).update(tier=tier, updated_at=timezone.now())
+    )
 
 
 def _enabled(campaign: Campaign, slug: str) -> bool:
@@ -68,23 +86,32 @@ def refresh_many(member_ids: Iterable[int]) -> int:
 
 
 def tree_builder_candidates(limit: int = 2000) -> list[int]:
-    """Members whose downline reached their campaign's first tree-builder tier, not yet awarded.
+    """Members whose downline reached a tree-builder tier their award does not show yet.
 
-    A range scan on the (campaign, -downline_size) index, then an anti-join.
+    Per tier: a range scan on the (campaign, -downline_size) index, then an
+    anti-join on the (member, slug) unique index for an award of that tier or
+    higher, so members already at their tier cost one index probe each.
     """
-    ids: list[int] = []
+    ids: dict[int, None] = {}  # ordered, without duplicates
     for campaign in Campaign.objects.prefetch_related("badge_settings"):
         thresholds = definition(campaign, rules.TREE_BUILDER).thresholds
         if not thresholds or not _enabled(campaign, rules.TREE_BUILDER):
             continue
-        ids += (
-            Member.objects.filter(
-                campaign=campaign, downline_size__gte=min(thresholds), join_number__isnull=False
+        for tier in sorted(thresholds, reverse=True):
+            if len(ids) >= limit:
+                return list(ids)
+            at_tier = Award.objects.filter(
+                member=OuterRef("pk"), slug=rules.TREE_BUILDER, tier__gte=tier
             )
-            .exclude(awards__slug=rules.TREE_BUILDER)
-            .values_list("id", flat=True)[:limit]
-        )
-    return ids
+            found = (
+                Member.objects.filter(
+                    campaign=campaign, downline_size__gte=tier, join_number__isnull=False
+                )
+                .exclude(Exists(at_tier))
+                .values_list("id", flat=True)[: limit - len(ids)]
+            )
+            ids.update(dict.fromkeys(found))
+    return list(ids)
 
 
 def newly_counted(after_id: int, limit: int = 5000) -> list[int]:

@@ -5,8 +5,9 @@ from .views import door, images, oembed, openbadges, pages
 urlpatterns = [
     path("badges/", pages.my_badges, name="my_badges"),
     path("settings/badges/<int:award_id>/visibility/", pages.toggle_hidden, name="badge_toggle"),
-    path("badges/<str:username>/<slug:slug>.svg", images.badge_svg, name="badge_svg"),
-    path("badges/<str:username>/<slug:slug>.png", images.badge_png, name="badge_png"),
+    # Any name at all: a badge URL with a typo still gets the "not found" image.
+    path("badges/<str:username>/<str:slug>.svg", images.badge_svg, name="badge_svg"),
+    path("badges/<str:username>/<str:slug>.png", images.badge_png, name="badge_png"),
     path("badges/<str:username>/<slug:slug>/", pages.proof, name="badge_proof"),
     path("badges/<str:username>/<slug:slug>/ask/", door.ask, name="badge_ask"),
     path(

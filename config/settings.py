@@ -66,6 +66,12 @@ INSTALLED_APPS = [
     "accounts",
     "referrals",
     "badges",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "api",
+    "webhooks",
 ]
 
 MIDDLEWARE = [
@@ -95,6 +101,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "referrals.context_processors.marketer",
             ],
         },
     },
@@ -202,6 +209,12 @@ CELERY_BEAT_SCHEDULE = {
     "sweep-outbox": {"task": "referrals.tasks.sweep_outbox", "schedule": 60.0},
     # Join badges the on-commit task missed, and tree builders that got there.
     "sweep-awards": {"task": "badges.tasks.sweep_awards", "schedule": 60.0},
+    # Re-enqueues webhook deliveries whose task was lost or whose retry is due.
+    "sweep-webhooks": {"task": "webhooks.tasks.sweep_webhooks", "schedule": 60.0},
+    # The dashboard's figures (CampaignStats, DailyStat): pages only read them.
+    "refresh-campaign-stats": {"task": "referrals.tasks.refresh_campaign_stats", "schedule": 60.0},
+    # Seed imports whose task was lost (broker down at upload) or whose worker died.
+    "sweep-seed-imports": {"task": "referrals.tasks.sweep_seed_imports", "schedule": 60.0},
 }
 
 # --- Invites --------------------------------------------------------------
@@ -216,6 +229,52 @@ TRUSTED_PROXY_COUNT = _env_int("TRUSTED_PROXY_COUNT", 0)
 RATELIMIT_IP_META_KEY = "referrals.throttle.client_ip"
 RATELIMIT_IPV6_MASK = 64
 RATELIMIT_VIEW = "referrals.views.throttled"
+
+# --- REST API (api/) and webhooks (webhooks/) --------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        # Tokens for marketers' scripts (manage.py drf_create_token USER), the
+        # session for the site itself (CSRF enforced on writes).
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # Keyset paging: no COUNT(*) over a 1,000,000-member campaign.
+    "DEFAULT_PAGINATION_CLASS": "api.pagination.IdCursorPagination",
+    "PAGE_SIZE": 50,
+    "DEFAULT_THROTTLE_CLASSES": [
+        "rest_framework.throttling.AnonRateThrottle",
+        "rest_framework.throttling.UserRateThrottle",
+        "rest_framework.throttling.ScopedRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": env.str("API_ANON_RATE", default="60/min"),
+        "user": env.str("API_USER_RATE", default="1200/min"),
+        "invites": env.str("API_INVITE_RATE", default="60/hour"),
+        "activations": env.str("API_ACTIVATION_RATE", default="6000/min"),
+    },
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Passalong API",
+    "DESCRIPTION": "Campaigns, the referral tree, invites, activations and webhooks.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    # Self-hosted Swagger UI and Redoc (drf-spectacular-sidecar): no CDN, and
+    # the site's CSP (script-src 'self') holds.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}
+# Webhook URLs that resolve to private, loopback or link-local addresses are
+# refused (SSRF) unless this is on; on by default only when DEBUG is.
+WEBHOOKS_ALLOW_PRIVATE = _env_bool("WEBHOOKS_ALLOW_PRIVATE", DEBUG)
+WEBHOOKS_TIMEOUT = _env_int("WEBHOOKS_TIMEOUT", 5, minimum=1)
 
 # `make bench` only: mounts a bare "same bytes" baseline view.
 BENCHMARK_VIEWS = _env_bool("BENCHMARK_VIEWS", False)

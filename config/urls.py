@@ -12,6 +12,10 @@ urlpatterns = [
     path("accounts/signup/", accounts.signup, name="account_signup"),
     path("accounts/", include("allauth.urls")),
     path("settings/", accounts.profile_settings, name="settings"),
+    path("dashboard/", include("referrals.dashboard_urls")),
+    path("dashboard/", include("referrals.explorer_urls")),
+    path("dashboard/", include("webhooks.urls")),
+    path("api/", include("api.urls")),
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
 ]

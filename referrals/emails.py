@@ -86,6 +86,12 @@ def invite_by_email(*, member: Member, address: str, note: str = "") -> Invite:
                 "You've sent as many invite e-mails as you can today. "
                 "Personal invites work best a few at a time: try again tomorrow."
             )
+        # A form posted twice (or two tabs) must not send the same person two invites.
+        if locked.invites.redeemable().filter(recipient_email=address).exists():
+            raise EmailRefused(
+                f"You've already invited {address}. "
+                "To remind them, resend that invite from your list."
+            )
         try:
             invite = services.create_invite(member=locked, recipient_email=address, note=note)
         except errors.NoInvitesLeft as refused:
@@ -128,7 +134,7 @@ def _queue_invite_email(invite: Invite, *, sender: Member, number: int) -> Outbo
         sender=sender,
         invite=invite,
     )
-    _enqueue_on_commit(row.pk)
+    enqueue_on_commit(row.pk)
     return row
 
 
@@ -156,11 +162,13 @@ def queue_notice(*, kind: str, invitee: Member) -> OutboundEmail | None:
             )
     except IntegrityError:
         return None  # already queued: this notice exists once
-    _enqueue_on_commit(row.pk)
+    enqueue_on_commit(row.pk)
     return row
 
 
-def _enqueue_on_commit(outbox_id: int) -> None:
+def enqueue_on_commit(outbox_id: int) -> None:
+    """Queue delivery of one outbox row once the current transaction commits."""
+
     def enqueue():
         from .tasks import send_outbound_email
 

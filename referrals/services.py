@@ -7,12 +7,15 @@ read-then-write. Work for other processes is enqueued on commit.
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 from datetime import date, timedelta
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
+
+from webhooks import services as webhooks
 
 from . import codes, errors
 from .models import Campaign, Invite, InviteEvent, Member, OutboundEmail, Redemption, Reward
@@ -44,7 +47,7 @@ def check_redeemable(invite: Invite, now=None) -> None:
         raise errors.CodeExpired(invite.expires_at)
 
 
-def redeem_invite(*, code: str, user) -> Member:
+def redeem_invite(*, code: str, user, signup_ip: str | None = None) -> Member:
     """Claim one use of `code` and hang a new member for `user` under its owner; all or nothing."""
     invite = find_invite(code)
     now = timezone.now()
@@ -78,11 +81,22 @@ def redeem_invite(*, code: str, user) -> Member:
                 )
         except IntegrityError:
             raise errors.AlreadyMember(campaign.name) from None
-        Redemption.objects.create(invite=invite, member=member, redeemed_at=now)
+        Redemption.objects.create(
+            invite=invite, member=member, redeemed_at=now, signup_ip=_ip_or_none(signup_ip)
+        )
         InviteEvent.objects.create(invite=invite, kind=InviteEvent.Kind.REDEEMED, at=now)
         _notify_inviter(OutboundEmail.Kind.INVITEE_JOINED, member)
+        webhooks.member_joined(member)
         transaction.on_commit(_enqueue_fold)
     return member
+
+
+def _ip_or_none(text: str | None) -> str | None:
+    # A mangled X-Forwarded-For must not fail the signup on an inet column.
+    try:
+        return str(ipaddress.ip_address(text)) if text else None
+    except ValueError:
+        return None
 
 
 def join_without_code(*, campaign: Campaign, user) -> Member:
@@ -226,6 +240,7 @@ def activate_member(*, member: Member) -> bool:
             return False
         member.activated_at = now
         _notify_inviter(OutboundEmail.Kind.INVITEE_ACTIVATED, member)
+        webhooks.member_activated(member)
         if member.inviter_id:
             transaction.on_commit(lambda: _enqueue_awards([member.inviter_id]))
         if member.inviter_id:
@@ -255,3 +270,33 @@ def invitees_to_next_reward(member: Member) -> int | None:
     if not every:
         return None
     return every - (member.activated_invitee_count % every)
+
+
+MAX_GRANT = 100
+
+
+def grant_invites(*, campaign: Campaign, member_ids: list[int], invites: int, granted_by) -> int:
+    """Give these members of `campaign` `invites` more invites each, recorded; returns how many."""
+    from .models import InviteGrant
+
+    if not 1 <= invites <= MAX_GRANT:
+        raise ValueError(f"grant between 1 and {MAX_GRANT} invites")
+    now = timezone.now()
+    with transaction.atomic():
+        # Only this campaign's members: an id from another campaign updates nothing.
+        members = Member.objects.filter(campaign=campaign, pk__in=member_ids)
+        granted = sorted(members.values_list("id", flat=True))
+        members.filter(pk__in=granted).update(invites_left=F("invites_left") + invites)
+        InviteGrant.objects.bulk_create(
+            [
+                InviteGrant(
+                    campaign=campaign,
+                    member_id=member_id,
+                    granted_by=granted_by,
+                    invites=invites,
+                    granted_at=now,
+                )
+                for member_id in granted
+            ]
+        )
+    return len(granted)

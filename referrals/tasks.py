@@ -33,3 +33,40 @@ def sweep_outbox() -> int:
     for outbox_id in stuck:
         send_outbound_email.delay(outbox_id)
     return len(stuck)
+
+
+@shared_task(ignore_result=True)
+def refresh_campaign_stats(campaign_id: int | None = None) -> int:
+    """Rebuild one campaign's dashboard figures, or every campaign's (Celery beat)."""
+    from . import stats
+    from .models import Campaign
+
+    campaigns = Campaign.objects.select_related("stats").order_by("id")
+    if campaign_id is not None:
+        campaigns = campaigns.filter(pk=campaign_id)
+    refreshed = 0
+    for campaign in campaigns:
+        # The periodic run skips campaigns refreshed lately (a big one less often).
+        if campaign_id is None and not stats.is_due(campaign):
+            continue
+        refreshed += stats.refresh_once(campaign=campaign)
+    return refreshed
+
+
+@shared_task(ignore_result=True)
+def run_seed_import(job_id: int) -> str:
+    """Validate and import one uploaded CSV of seed invitees; safe to run twice."""
+    from . import imports
+
+    return imports.run(job_id=job_id)
+
+
+@shared_task(ignore_result=True)
+def sweep_seed_imports() -> int:
+    """Re-enqueue seed imports whose task was lost (broker down, worker killed)."""
+    from . import imports
+
+    stalled = imports.sweep()
+    for job_id in stalled:
+        run_seed_import.delay(job_id)
+    return len(stalled)

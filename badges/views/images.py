@@ -8,6 +8,7 @@ request renders nothing, and a matching If-None-Match gets a 304.
 from __future__ import annotations
 
 import hashlib
+from pathlib import Path
 
 from django.core.cache import cache
 from django.db import connection
@@ -16,10 +17,15 @@ from django.http import HttpResponse
 from accounts.models import User
 from referrals.models import Campaign, Member
 
-from .. import render, rules
-from ..models import Award, definition
+from .. import fontwidths, render, rules
+from ..models import Award, BadgeSetting, definition
 
 CACHE_SECONDS = 60  # numbers on a badge update within a minute
+# Part of every ETag: a deploy that changes how badges look (the renderer or
+# its font table) gives every badge a new tag, so caches fetch the new face.
+_RENDERER_VERSION = hashlib.sha256(
+    Path(render.__file__).read_bytes() + Path(fontwidths.__file__).read_bytes()
+).hexdigest()[:12]
 RENDER_CACHE_SECONDS = 600
 _FIELDS = (
     "id",
@@ -35,14 +41,18 @@ _FIELDS = (
     "member__downline_size",
     "member__user__username",
     "member__user__display_name",
+    "setting__name",
+    "setting__color",
 )
 _VERSION_SQL = f"""
     SELECT a.id, a.slug, a.tier, a.hidden, a.revoked_at, m.campaign_id, c.name, m.join_number,
-           m.inviter_id, m.activated_invitee_count, m.downline_size, u.username, u.display_name
+           m.inviter_id, m.activated_invitee_count, m.downline_size, u.username, u.display_name,
+           s.name, s.color
     FROM {Award._meta.db_table} a
     JOIN {Member._meta.db_table} m ON m.id = a.member_id
     JOIN {User._meta.db_table} u ON u.id = m.user_id
     JOIN {Campaign._meta.db_table} c ON c.id = m.campaign_id
+    LEFT JOIN {BadgeSetting._meta.db_table} s ON s.campaign_id = m.campaign_id AND s.slug = a.slug
     WHERE u.username = %s AND a.slug = %s
     ORDER BY c.is_default DESC, m.id
     LIMIT 1
@@ -60,6 +70,9 @@ def badge_png(request, username: str, slug: str):
 def find_award_values(username: str, slug: str) -> dict | None:
     """The award a badge URL names (the user's default-campaign membership first).
 
+    Everything the image shows is in the row, the campaign's own name and
+    colour for the badge included, so the version changes when any of it does.
+
     Hand-written SQL: this runs on every hit of the hottest URL, and building
     the same ORM query each time cost more than running it.
     """
@@ -73,13 +86,17 @@ def _badge(request, username: str, slug: str, ext: str) -> HttpResponse:
     style = request.GET.get("style", "flat")
     style = style if style in render.STYLES else "flat"
     scale = 2 if ext == "png" and request.GET.get("scale") == "2" else 1
-    row = find_award_values(username, slug) if slug in rules.DEFAULTS else None
+    # PostgreSQL refuses NUL in a query parameter: no user has one in their name.
+    named = slug in rules.DEFAULTS and "\x00" not in username
+    row = find_award_values(username, slug) if named else None
     found = row is not None and not row["hidden"] and not row["revoked_at"]
     values = tuple(sorted(row.items())) if found else ("not-found",)
-    version = hashlib.sha256(repr((values, style, ext, scale)).encode()).hexdigest()[:32]
+    version = hashlib.sha256(
+        repr((_RENDERER_VERSION, values, style, ext, scale)).encode()
+    ).hexdigest()[:32]
     etag = f'"{version}"'
     status = 200 if found else 404
-    if found and etag in _etags(request):
+    if found and _matches(request, etag):
         return _headers(HttpResponse(status=304), ext, etag)
     key = f"badge:{version}"
     body = cache.get(key)
@@ -90,9 +107,14 @@ def _badge(request, username: str, slug: str, ext: str) -> HttpResponse:
     return _headers(HttpResponse(body, status=status), ext, etag)
 
 
-def _etags(request) -> set[str]:
+def _matches(request, etag: str) -> bool:
+    """If-None-Match by the weak comparison (RFC 9110 13.1.2): W/"x" matches "x".
+
+    Proxies that gzip (nginx) weaken our strong tag, and browsers send it back.
+    """
     header = request.headers.get("If-None-Match", "")
-    return {tag.strip() for tag in header.split(",") if tag.strip()}
+    tags = {tag.strip().removeprefix("W/") for tag in header.split(",")}
+    return etag in tags or "*" in tags
 
 
 def _render(row: dict, style: str) -> str:
@@ -117,6 +139,11 @@ def _headers(response: HttpResponse, ext: str, etag: str) -> HttpResponse:
     response["Content-Type"] = "image/svg+xml" if ext == "svg" else "image/png"
     response["Cache-Control"] = f"public, max-age={CACHE_SECONDS}"
     response["ETag"] = etag
+    return image_headers(response)
+
+
+def image_headers(response: HttpResponse) -> HttpResponse:
+    """Headers for an image other sites load: an SVG opened on its own runs nothing."""
     response["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
     response["X-Content-Type-Options"] = "nosniff"
     response["Cross-Origin-Resource-Policy"] = "cross-origin"

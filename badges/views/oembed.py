@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from urllib.parse import urlsplit
 
@@ -14,6 +15,7 @@ from .. import render
 from .pages import _award_for, describe
 
 BADGE_HEIGHT = 20
+GAP = 4  # px between the badges of a profile embed
 
 
 def oembed(request):
@@ -26,7 +28,10 @@ def oembed(request):
     max_width = _positive(request.GET.get("maxwidth"))
     max_height = _positive(request.GET.get("maxheight"))
     if match.url_name == "badge_proof":
-        info = describe(_award_for(match.kwargs["username"], match.kwargs["slug"]))
+        award = _award_for(match.kwargs["username"], match.kwargs["slug"])
+        if award.revoked_at:
+            raise Http404("A revoked badge does not embed")  # its image is "not found"
+        info = describe(award)
         html, width, height = _badge_html([info], max_width, max_height)
         title = info["alt"]
         author = info["award"].member.name
@@ -55,7 +60,10 @@ def oembed(request):
 
 def _resolve_own(url: str):
     site = urlsplit(settings.SITE_URL)
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # e.g. "http://[::1": not a URL at all
+        return None
     if (parts.scheme, parts.netloc) != (site.scheme, site.netloc):
         return None
     try:
@@ -73,24 +81,29 @@ def _positive(value) -> int | None:
 
 
 def _badge_html(infos: list[dict], max_width: int | None, max_height: int | None):
-    """Embed HTML: the badges as linked images, scaled down to fit maxwidth/maxheight."""
+    """Embed HTML: the badges as linked images, scaled down to fit maxwidth/maxheight.
+
+    The gaps between badges scale with them, so badges and gaps together fit.
+    """
     if not infos:
         raise Http404("Nothing to embed")
     sizes = [_svg_width(info) for info in infos]
-    gap = 4
-    natural = sum(sizes) + gap * (len(sizes) - 1)
+    natural = sum(sizes) + GAP * (len(sizes) - 1)
     scale = 1.0
     if max_width and natural > max_width:
         scale = min(scale, max_width / natural)
     if max_height and max_height < BADGE_HEIGHT:
         scale = min(scale, max_height / BADGE_HEIGHT)
+    # Rounding down keeps the sum of the parts within the scaled whole.
+    height = max(1, math.floor(BADGE_HEIGHT * scale))
+    gap = math.floor(GAP * scale)
     items = [
-        {**info, "width": max(1, int(w * scale)), "height": max(1, int(BADGE_HEIGHT * scale))}
+        {**info, "width": max(1, math.floor(w * scale)), "height": height}
         for info, w in zip(infos, sizes, strict=True)
     ]
-    html = render_to_string("badges/oembed.html", {"items": items}).strip()
+    html = render_to_string("badges/oembed.html", {"items": items, "gap": gap}).strip()
     width = sum(i["width"] for i in items) + gap * (len(items) - 1)
-    return html, width, max(1, int(BADGE_HEIGHT * scale))
+    return html, width, height
 
 
 _WIDTH = re.compile(r'<svg[^>]*\swidth="([\d.]+)"')
@@ -107,8 +120,15 @@ def _profile_badges(username: str) -> list[dict]:
 
     from ..models import Award
 
-    user = User.objects.filter(username=username, public_profile=True).first()
+    # The same people and badges as the profile page itself (pages.profile).
+    user = None
+    if "\x00" not in username:  # PostgreSQL refuses NUL in a query
+        user = User.objects.filter(username=username, public_profile=True, is_active=True).first()
     if user is None:
         raise Http404("No public profile")
-    awards = Award.objects.filter(member__user=user, hidden=False, revoked_at__isnull=True)
-    return [describe(a) for a in awards.select_related("member__campaign", "member__user")]
+    awards = (
+        Award.objects.filter(member__user=user, hidden=False, revoked_at__isnull=True)
+        .select_related("member__campaign", "member__user")
+        .order_by("member_id", "slug")
+    )
+    return [describe(a) for a in awards]

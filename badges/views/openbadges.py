@@ -17,6 +17,7 @@ from referrals.models import Campaign
 
 from .. import render
 from ..models import Award, definition, recipient_hash
+from .images import image_headers
 from .pages import _award_for, describe
 
 CONTEXT = "https://w3id.org/openbadges/v2"
@@ -77,7 +78,7 @@ def badge_class_image(request, campaign_slug: str, slug: str):
     except KeyError:
         raise Http404("No such badge") from None
     svg = render.badge_svg(label=campaign.name, value=badge.name, color=badge.color)
-    return HttpResponse(svg, content_type="image/svg+xml")
+    return image_headers(HttpResponse(svg, content_type="image/svg+xml"))
 
 
 def salt_for(award: Award) -> str:
@@ -147,8 +148,7 @@ def baked(request, username: str, slug: str, ext: str):
         content_type = "image/png"
     response = HttpResponse(body, content_type=content_type)
     response["Content-Disposition"] = f'attachment; filename="{username}-{slug}.{ext}"'
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return image_headers(response)
 
 
 def bake_svg(svg: str, assertion_url: str, assertion_json: str) -> str:

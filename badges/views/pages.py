@@ -22,6 +22,8 @@ from ..services import facts_of
 
 
 def _award_for(username: str, slug: str) -> Award:
+    if "\x00" in username:  # PostgreSQL refuses NUL in a query; no username has one
+        raise Http404("No such badge")
     award = (
         Award.objects.filter(member__user__username=username, slug=slug)
         .select_related("member__user", "member__campaign")
@@ -78,6 +80,8 @@ def proof(request, username: str, slug: str):
 
 def profile(request, username: str):
     """A member's public profile, only when they opted in."""
+    if "\x00" in username:  # PostgreSQL refuses NUL in a query; no username has one
+        raise Http404("No public profile")
     user = get_object_or_404(User, username=username, public_profile=True, is_active=True)
     members = list(user.memberships.select_related("campaign").order_by("id"))
     awards = (

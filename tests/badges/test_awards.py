@@ -149,11 +149,6 @@ def test_a_campaign_can_lower_the_tree_builder_threshold(alice, bob, campaign):
     assert TREE_BUILDER not in awards_of(bob)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="services.tree_builder_candidates excludes every member who has any tree-builder "
-    "award, so a campaign with several tree-builder tiers never raises the tier in the sweep",
-)
 def test_the_sweep_raises_a_tree_builder_tier_when_the_tree_grows(alice, bob, campaign):
     BadgeSetting.objects.create(campaign=campaign, slug=TREE_BUILDER, thresholds="2,4")
     fold_and_award()
@@ -214,17 +209,34 @@ def test_badge_settings_of_one_campaign_leave_another_alone(alice, campaign):
     assert FOUNDING in awards_of(alice)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="early-adopter tiers are better when smaller (first 10 beats first 100), but "
-    "services.refresh_awards only moves a tier when the new number is larger",
-)
 def test_a_new_first_10_tier_upgrades_members_who_were_first_100(alice, campaign):
     fold_and_award()
     assert awards_of(alice)[EARLY_ADOPTER] == 100
     BadgeSetting.objects.create(campaign=campaign, slug=EARLY_ADOPTER, thresholds="10,100,1000")
     call_command("recompute_badges", stdout=io.StringIO())
     assert awards_of(alice)[EARLY_ADOPTER] == 10
+
+
+def test_an_early_adopter_keeps_first_10_when_the_campaign_drops_that_tier(alice, campaign):
+    BadgeSetting.objects.create(campaign=campaign, slug=EARLY_ADOPTER, thresholds="10,100")
+    fold_and_award()
+    assert awards_of(alice)[EARLY_ADOPTER] == 10
+    BadgeSetting.objects.filter(campaign=campaign, slug=EARLY_ADOPTER).update(thresholds="100")
+    call_command("recompute_badges", stdout=io.StringIO())
+    assert awards_of(alice)[EARLY_ADOPTER] == 10
+
+
+def test_the_tree_builder_sweep_leaves_members_already_at_their_tier_alone(alice, bob, campaign):
+    BadgeSetting.objects.create(campaign=campaign, slug=TREE_BUILDER, thresholds="1,2")
+    fold_and_award()
+    assert awards_of(alice)[TREE_BUILDER] == 1  # bob below her when she was numbered
+    assert badges.tree_builder_candidates() == []
+    invite_people(bob, "carol")
+    fold_and_award()
+    assert set(badges.tree_builder_candidates()) == {alice.pk, bob.pk}
+    sweep_awards()
+    assert (awards_of(alice)[TREE_BUILDER], awards_of(bob)[TREE_BUILDER]) == (2, 1)
+    assert badges.tree_builder_candidates() == []
 
 
 def test_the_recompute_command_awards_everything_in_the_default_campaign(alice, bob, campaign):

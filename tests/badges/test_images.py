@@ -5,9 +5,11 @@ import struct
 import xml.etree.ElementTree as ET
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from badges import services as badges
-from badges.models import Award
+from badges.models import Award, BadgeSetting
 from badges.rules import EARLY_ADOPTER, SUMMARY
 from badges.tasks import award_new_members
 from referrals import services, tree
@@ -95,11 +97,18 @@ def test_a_stale_etag_gets_the_full_image(client, awarded):
     assert response.content.startswith(b"<svg")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="badges/views/images.py _etags compares If-None-Match strongly; RFC 9110 13.1.2 "
-    "wants the weak comparison, and gzipping proxies (nginx) hand browsers W/ tags",
-)
+def test_a_deploy_that_changes_the_renderer_gives_every_badge_a_new_etag(
+    client, awarded, monkeypatch
+):
+    from badges.views import images
+
+    before = client.get("/badges/alice/early-adopter.svg")["ETag"]
+    monkeypatch.setattr(images, "_RENDERER_VERSION", "next-release")
+    after = client.get("/badges/alice/early-adopter.svg", HTTP_IF_NONE_MATCH=before)
+    assert after.status_code == 200
+    assert after["ETag"] != before
+
+
 def test_a_weak_form_of_the_etag_still_gets_a_304(client, awarded):
     etag = client.get(SUMMARY_SVG)["ETag"]
     response = client.get(SUMMARY_SVG, headers={"If-None-Match": f"W/{etag}"})
@@ -114,6 +123,32 @@ def test_a_changed_figure_gives_a_new_etag_and_new_bytes(client, awarded, bob):
     assert after["ETag"] != before["ETag"]
     assert after.content != before.content
     assert shown_texts(parse(after))[1] == "#1 · brought in 1"
+
+
+def test_a_new_activated_invitee_shows_on_the_cached_badge_at_once(client, awarded, bob):
+    before = client.get(SUMMARY_SVG)
+    assert client.get(SUMMARY_SVG, headers={"If-None-Match": before["ETag"]}).status_code == 304
+    services.activate_member(member=bob)
+    after = client.get(SUMMARY_SVG, headers={"If-None-Match": before["ETag"]})
+    assert after.status_code == 200
+    assert shown_texts(parse(after))[1] == "#1 · brought in 1"
+    assert int(after["Cache-Control"].split("max-age=")[1]) <= 60  # browsers ask again
+
+
+def test_a_campaign_renaming_or_recolouring_a_badge_changes_its_etag_and_bytes(
+    client, awarded, campaign
+):
+    path = "/badges/alice/early-adopter.svg"
+    before = client.get(path)
+    setting = BadgeSetting.objects.create(campaign=campaign, slug=EARLY_ADOPTER, name="Pioneer")
+    renamed = client.get(path, headers={"If-None-Match": before["ETag"]})
+    assert renamed.status_code == 200
+    assert shown_texts(parse(renamed))[0] == "Pioneer"
+    setting.color = "red"
+    setting.save()
+    recoloured = client.get(path, headers={"If-None-Match": renamed["ETag"]})
+    assert recoloured.status_code == 200
+    assert recoloured.content != renamed.content
 
 
 def test_a_repeat_request_is_served_from_the_cache(client, awarded, django_assert_max_num_queries):
@@ -198,6 +233,20 @@ def test_a_revoked_badge_gets_the_neutral_not_found_image(client, awarded):
     assert response.content == client.get("/badges/nobody/passalong.svg").content
 
 
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/badges/alice/Früh.svg",
+        "/badges/alice/early.adopter.svg",
+        "/badges/alice/x!.svg",
+        "/badges/a%00b/passalong.svg",  # PostgreSQL refuses NUL in a query
+        "/badges/%ED%A0%80/passalong.svg",
+    ],
+)
+def test_any_odd_badge_url_gets_the_not_found_image_not_an_error_page(client, awarded, path):
+    assert_not_found_image(client.get(path))
+
+
 def test_a_missing_png_is_a_404_too(client, awarded):
     response = client.get("/badges/nobody/passalong.png")
     assert response.status_code == 404
@@ -221,3 +270,26 @@ def test_a_hostile_campaign_name_is_shown_as_text(client, awarded, campaign):
     root = parse(response)
     assert not [el for el in root.iter() if el.tag.rsplit("}", 1)[-1] == "script"]
     assert shown_texts(root)[0] == '"><script>alert(1)</script>'
+
+
+# Any name a member can save: no NUL (PostgreSQL) and no lone surrogates (UTF-8).
+storable_names = st.text(
+    alphabet=st.characters(categories=["L", "M", "N", "P", "S", "Z", "Cc", "Cf", "Co", "Cn"]),
+    max_size=80,
+).filter(lambda name: "\x00" not in name)
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(name=storable_names)
+def test_any_display_name_gives_a_well_formed_badge(client, awarded, name):
+    awarded.user.display_name = name
+    awarded.user.save(update_fields=["display_name"])
+    response = client.get(SUMMARY_SVG)
+    assert response.status_code == 200
+    root = parse(response)
+    assert root.tag == f"{SVG}svg"
+    assert root.find(f"{SVG}title").text.endswith(": Passalong beta · #1 · brought in 0")

@@ -10,6 +10,7 @@ import pytest
 from micawber import Provider, ProviderRegistry
 from micawber.exceptions import ProviderHTTPException
 
+from badges import services as badges
 from badges.models import Award
 from badges.rules import EARLY_ADOPTER, SUMMARY
 from badges.tasks import award_new_members
@@ -158,17 +159,41 @@ def test_a_profile_embeds_only_when_public(client, site, awarded):
     assert data["height"] == 20
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="badges/views/oembed.py _badge_html scales the badges by maxwidth / (badges + gaps) "
-    "but leaves the 4 px gaps unscaled, so three badges come out wider than maxwidth",
-)
 def test_a_profile_embed_scales_all_its_badges_into_maxwidth(client, site, awarded):
     awarded.user.public_profile = True
     awarded.user.save()
     data = oembed(client, f"{SITE}/u/alice/", maxwidth=150).json()
     assert data["width"] <= 150
     assert sum(int(img["width"]) for img in tags(data["html"], "img")) <= 150
+
+
+def test_the_gaps_between_profile_badges_shrink_with_them(client, site, awarded):
+    awarded.user.public_profile = True
+    awarded.user.save()
+    data = oembed(client, f"{SITE}/u/alice/", maxwidth=150).json()
+    images = tags(data["html"], "img")
+    gaps = [int(m) for m in re.findall(r"margin-right:(\d+)px", data["html"])]
+    assert len(gaps) == len(images) - 1  # none after the last badge
+    assert sum(int(img["width"]) for img in images) + sum(gaps) == data["width"] <= 150
+
+
+def test_a_revoked_badge_does_not_embed(client, site, awarded):
+    badges.revoke(award=Award.objects.get(member=awarded, slug=EARLY_ADOPTER), reason="fraud")
+    assert oembed(client, PROOF).status_code == 404
+
+
+def test_a_deactivated_members_profile_does_not_embed(client, site, awarded):
+    awarded.user.public_profile = True
+    awarded.user.is_active = False
+    awarded.user.save()
+    assert oembed(client, f"{SITE}/u/alice/").status_code == 404
+
+
+@pytest.mark.parametrize(
+    "url", ["http://[::1", f"{SITE}/badges/a\x00b/passalong/", f"{SITE}/u/a\x00b/"]
+)
+def test_a_malformed_url_is_a_404_not_an_error(client, site, awarded, url):
+    assert oembed(client, url).status_code == 404
 
 
 # --- A real consumer against a running server -------------------------------

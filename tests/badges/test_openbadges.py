@@ -141,6 +141,24 @@ def test_a_revoked_assertion_answers_410_with_revoked_true(client, award):
     assert "recipient" not in data
 
 
+def test_revoking_from_the_admin_shows_on_the_proof_page_and_the_assertion(admin_client, award):
+    response = admin_client.post(
+        "/admin/badges/award/",
+        {"action": "revoke_selected", "_selected_action": [award.pk]},
+        follow=True,
+    )
+    assert response.status_code == 200
+    assert "Revoked 1 award(s)." in response.content.decode()
+    admin_client.logout()
+    page = admin_client.get("/badges/alice/early-adopter/").content.decode()
+    assert "This badge was revoked" in page
+    assert "Revoked by admin" in page
+    data = fetch(admin_client, award.assertion_id(), status=410)
+    assert data["revoked"] is True
+    assert data["revocationReason"] == "Revoked by admin"
+    assert admin_client.get("/badges/alice/early-adopter.svg").status_code == 404
+
+
 def test_a_hidden_or_unknown_assertion_is_404(client, award):
     Award.objects.filter(pk=award.pk).update(hidden=True)
     assert client.get(f"/openbadges/assertions/{award.pk}.json").status_code == 404
@@ -199,6 +217,23 @@ def test_the_baked_svg_carries_the_assertion_and_is_still_xml(client, award):
     [element] = root.findall(f"{OPENBADGES_NS}assertion")
     assert element.get("verify") == award.assertion_id()
     assert json.loads(element.text) == assertion_of(client, award)
+
+
+CSP = "default-src 'none'; style-src 'unsafe-inline'"
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/openbadges/badges/default/early-adopter.svg", "/badges/alice/early-adopter/baked.svg"],
+)
+def test_the_badge_class_image_and_the_baked_svg_carry_the_svg_headers(client, award, path):
+    response = client.get(path)
+    assert response.status_code == 200
+    assert response["Content-Type"] == "image/svg+xml"
+    assert response["Content-Security-Policy"] == CSP
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["Cross-Origin-Resource-Policy"] == "cross-origin"
+    assert not response.cookies
 
 
 def test_revoked_or_hidden_badges_are_not_baked(client, award):

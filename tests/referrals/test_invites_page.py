@@ -80,6 +80,30 @@ def test_inviting_by_email_creates_the_invite_and_queues_its_email(
     assert invites_left_shown(page(alice_client)) == 2
 
 
+def test_posting_the_invite_form_twice_sends_one_invite(
+    alice_client, alice, django_capture_on_commit_callbacks, mailoutbox
+):
+    form = {"member": alice.pk, "email": "zed@example.com", "note": "Come and see"}
+    with django_capture_on_commit_callbacks(execute=True):
+        alice_client.post("/invites/email/", form, follow=True)
+        again = alice_client.post(
+            "/invites/email/", {**form, "email": "Zed@Example.com"}, follow=True
+        )
+    assert messages_shown(again.content.decode()) == [
+        "You've already invited zed@example.com. To remind them, resend that invite from your list."
+    ]
+    assert Invite.objects.filter(owner=alice).count() == 1
+    assert OutboundEmail.objects.count() == 1
+    assert invites_left_shown(again.content.decode()) == 2
+
+
+def test_a_revoked_invite_does_not_stop_a_fresh_one_to_the_same_person(alice_client, alice):
+    first = emails.invite_by_email(member=alice, address="zed@example.com")
+    services.revoke_invite(invite=first)
+    second = emails.invite_by_email(member=alice, address="zed@example.com")
+    assert second.pk != first.pk
+
+
 def test_an_invalid_address_is_refused_and_nothing_is_created(alice_client, alice):
     response = alice_client.post(
         "/invites/email/", {"member": alice.pk, "email": "zed at example"}, follow=True

@@ -35,6 +35,10 @@ class Command(BaseCommand):
         if not User.objects.filter(username="ada").exists():
             with transaction.atomic():
                 self._build(User)
+        # The demo marketer runs the default campaign on /dashboard/ (add() is idempotent).
+        marketer = User.objects.filter(username="marketer").first()
+        if marketer is not None:
+            Campaign.default().marketers.add(marketer)
         tree.fold_all()
         # Badges need join numbers, which the fold just assigned.
         refresh_many(
@@ -43,7 +47,7 @@ class Command(BaseCommand):
         self.stdout.write(
             "Demo data ready. Log in at /accounts/login/ with:\n"
             f"  member:    ada / {PASSWORD}   (early adopter with a tree three generations deep)\n"
-            f"  marketer:  marketer / {PASSWORD}   (staff: /admin/)\n"
+            f"  marketer:  marketer / {PASSWORD}   (/dashboard/ and /admin/)\n"
         )
 
     def _build(self, User):

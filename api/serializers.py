@@ -1,0 +1,152 @@
+"""What the API shows of campaigns, members and invites, and what it accepts."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from referrals.models import Campaign, Invite, Member
+
+# Larger numbers cannot be ids (bigint) or depths (int) in any of our databases.
+MAX_ID = 2**63 - 1
+MAX_DEPTH = 2**31 - 1
+
+
+class CampaignSerializer(serializers.ModelSerializer):
+    members = serializers.IntegerField(
+        source="members_counted", read_only=True, help_text="Members counted into the tree so far."
+    )
+
+    class Meta:
+        model = Campaign
+        fields = [
+            "slug",
+            "name",
+            "pitch",
+            "is_open",
+            "code_required",
+            "default_quota",
+            "uses_per_code",
+            "code_expiry_days",
+            "activation_rule",
+            "reward_every",
+            "reward_invites",
+            "members",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class MemberSerializer(serializers.ModelSerializer):
+    inviter_id = serializers.IntegerField(read_only=True, allow_null=True)
+    display_name = serializers.CharField(source="name", read_only=True)
+    username = serializers.SerializerMethodField()
+    joined = serializers.DateTimeField(source="joined_at", read_only=True)
+    activated = serializers.DateTimeField(
+        source="activated_at", read_only=True, allow_null=True, help_text="Null: not active yet."
+    )
+
+    class Meta:
+        model = Member
+        fields = [
+            "id",
+            "inviter_id",
+            "depth",
+            "join_number",
+            "joined",
+            "activated",
+            "invitee_count",
+            "activated_invitee_count",
+            "downline_size",
+            "display_name",
+            "username",
+        ]
+        read_only_fields = fields
+
+    def get_username(self, member: Member) -> str | None:
+        return member.user.username if member.user_id else None
+
+
+class MemberFilterSerializer(serializers.Serializer):
+    """The query string of the members list."""
+
+    inviter = serializers.IntegerField(
+        required=False, min_value=1, max_value=MAX_ID, help_text="Only this member's invitees."
+    )
+    depth = serializers.IntegerField(
+        required=False, min_value=0, max_value=MAX_DEPTH, help_text="Only this generation."
+    )
+
+
+class TopConnectorSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    display_name = serializers.CharField(source="name")
+    downline_size = serializers.IntegerField()
+    invitee_count = serializers.IntegerField()
+    activated_invitee_count = serializers.IntegerField()
+
+
+class CampaignStatsSerializer(serializers.Serializer):
+    campaign = serializers.SlugField()
+    members = serializers.IntegerField(help_text="Members counted into the tree so far.")
+    seed_members = serializers.IntegerField()
+    deepest_generation = serializers.IntegerField(
+        help_text="Largest depth (0: seeds only); refreshed every few minutes."
+    )
+    top_by_downline = TopConnectorSerializer(many=True)
+
+
+class ActivationReportSerializer(serializers.Serializer):
+    """Name the member by id or by the username the host product knows."""
+
+    member_id = serializers.IntegerField(required=False, min_value=1, max_value=MAX_ID)
+    username = serializers.CharField(required=False, max_length=150)
+
+    def validate(self, attrs):
+        if ("member_id" in attrs) == ("username" in attrs):
+            raise serializers.ValidationError("Give exactly one of member_id and username.")
+        return attrs
+
+
+class ActivationResultSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=["activated", "already activated"])
+    member = MemberSerializer()
+
+
+class InviteSerializer(serializers.ModelSerializer):
+    campaign = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    code = serializers.CharField(source="display_code", read_only=True)
+    link = serializers.CharField(source="absolute_link", read_only=True)
+    status = serializers.CharField(read_only=True)
+
+    class Meta:
+        model = Invite
+        fields = [
+            "id",
+            "campaign",
+            "code",
+            "link",
+            "status",
+            "max_uses",
+            "uses",
+            "recipient_email",
+            "note",
+            "created_at",
+            "expires_at",
+            "revoked_at",
+        ]
+        read_only_fields = fields
+
+
+class InviteCreateSerializer(serializers.Serializer):
+    campaign = serializers.SlugField(
+        required=False, help_text="Needed only when you are a member of several campaigns."
+    )
+    recipient_email = serializers.EmailField(
+        required=False, help_text="Given: the invite is e-mailed (daily limit applies)."
+    )
+    note = serializers.CharField(required=False, allow_blank=True, max_length=1000)
+
+
+class ErrorSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    code = serializers.CharField(required=False)

@@ -1,0 +1,286 @@
+"""The dashboard's figures: rebuilt in the background, read as one row per page view.
+
+`refresh` scans a campaign's members, invites and redemptions with a handful
+of aggregate queries and stores the result in CampaignStats and DailyStat
+rows; Celery beat runs it every minute (`referrals.tasks.refresh_campaign_stats`).
+Pages never aggregate over members themselves: on a 1,000,000-member
+campaign a refresh takes seconds, a page view milliseconds.
+
+Definitions (shown on the dashboard, keep them in step with DEFINITIONS):
+
+- members: every member of the campaign, seeds included.
+- member invites: codes that members created to pass along; the campaign's
+  own seed codes are left out of every invite figure.
+- invites sent: member invites, minus those revoked before anyone used them.
+  A link or QR code counts as sent when it is created: we cannot see where
+  it was shared, only when someone opens or uses it.
+- the funnel, each stage a subset of the one before: created (every member
+  invite) → sent → opened (someone visited the invite page, or used the code)
+  → redeemed (used at least once) → activated (at least one of the people
+  it brought in became active).
+- redemption rate: redeemed invites / invites sent.
+- activation rate: activated members / members.
+- K (viral coefficient): invites sent per member x redemption rate, i.e.
+  redeemed member invites per member. Above 1 the campaign grows by itself.
+- cycle time: from a member invite's creation to its redemption, averaged
+  over redemptions.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models import (
+    Avg,
+    Count,
+    DurationField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    Max,
+    OuterRef,
+    Q,
+)
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+
+from .models import Campaign, CampaignStats, DailyStat, Invite, InviteEvent, Member, Redemption
+
+logger = logging.getLogger(__name__)
+
+# A campaign this small (by join numbers handed out) is refreshed inside the
+# page view the first time it is opened; a bigger one is queued.
+SYNC_REFRESH_MAX_MEMBERS = 20_000
+_QUEUED_KEY = "stats:queued:{}"
+_RUNNING_KEY = "stats:running:{}"
+MIN_INTERVAL_SECONDS = 50  # beat runs every 60 s
+
+DEFINITIONS = [
+    ("Members", "Everyone in the campaign, seed members included."),
+    (
+        "Invites sent",
+        "Invite codes members created to pass along, minus those revoked before anyone "
+        "used them. Seed codes are not counted. A link or QR code counts as sent when it "
+        "is created: we cannot see where it was shared.",
+    ),
+    ("Redemption rate", "Invites sent that someone used to join ÷ invites sent."),
+    ("Activation rate", "Activated members ÷ members."),
+    (
+        "Viral coefficient K",
+        "Invites sent per member x redemption rate (= redeemed member invites per member). "
+        "Above 1 the campaign grows by itself.",
+    ),
+    ("Cycle time", "From a member invite's creation to its redemption, averaged."),
+    (
+        "Funnel",
+        "Each stage is a subset of the one before: created → sent → opened (someone visited "
+        "the invite page, or used the code) → redeemed → activated (someone it brought in "
+        "became active).",
+    ),
+]
+
+
+def refresh(*, campaign: Campaign) -> CampaignStats:
+    """Recompute a campaign's CampaignStats and DailyStat rows from the tables (a few scans)."""
+    started = time.monotonic()
+    members = Member.objects.filter(campaign=campaign)
+    figures = members.aggregate(
+        members=Count("id"),
+        seed_members=Count("id", filter=Q(inviter__isnull=True)),
+        activated_members=Count("id", filter=Q(activated_at__isnull=False)),
+        invited_members=Count("id", filter=Q(inviter__isnull=False)),
+        deepest_generation=Max("depth"),
+    )
+    figures["deepest_generation"] = figures["deepest_generation"] or 0
+    generations = {
+        str(row["depth"]): row["n"]
+        for row in members.order_by().values("depth").annotate(n=Count("id"))
+    }
+    figures |= _funnel(campaign)
+    figures["avg_cycle_seconds"] = _avg_cycle_seconds(campaign)
+    daily = _daily(campaign)
+    figures |= {
+        "generations": generations,
+        "refreshed_at": timezone.now(),
+        "refresh_seconds": round(time.monotonic() - started, 3),
+    }
+    with transaction.atomic():
+        stats, _ = CampaignStats.objects.update_or_create(campaign=campaign, defaults=figures)
+        DailyStat.objects.filter(campaign=campaign).delete()
+        DailyStat.objects.bulk_create(
+            [
+                DailyStat(campaign=campaign, day=day, joined=joined, activated=activated)
+                for day, (joined, activated) in sorted(daily.items())
+            ],
+            batch_size=1000,
+        )
+    cache.delete(_QUEUED_KEY.format(campaign.pk))
+    return stats
+
+
+def is_due(campaign: Campaign, now=None) -> bool:
+    """Time for the periodic refresh? Every minute, or every 10 refresh-durations if longer.
+
+    A 1,000,000-member campaign takes tens of seconds to refresh: refreshing
+    it back to back would keep a database core busy for figures nobody reads.
+    """
+    current = getattr(campaign, "stats", None)
+    if current is None:
+        return True
+    interval = max(MIN_INTERVAL_SECONDS, 10 * current.refresh_seconds)
+    return ((now or timezone.now()) - current.refreshed_at).total_seconds() >= interval
+
+
+def refresh_once(*, campaign: Campaign) -> bool:
+    """Refresh unless another worker is refreshing this campaign right now; True if it ran."""
+    key = _RUNNING_KEY.format(campaign.pk)
+    if not cache.add(key, 1, timeout=900):
+        return False
+    try:
+        refresh(campaign=campaign)
+    finally:
+        cache.delete(key)
+    return True
+
+
+def _funnel(campaign: Campaign) -> dict[str, int]:
+    opened = InviteEvent.objects.filter(invite=OuterRef("pk"), kind=InviteEvent.Kind.OPENED)
+    activated = Redemption.objects.filter(invite=OuterRef("pk"), member__activated_at__isnull=False)
+    sent = ~Q(revoked_at__isnull=False, uses=0)
+    return (
+        Invite.objects.filter(campaign=campaign, owner__isnull=False)
+        .annotate(was_opened=Exists(opened), was_activated=Exists(activated))
+        .aggregate(
+            invites_created=Count("id"),
+            invites_sent=Count("id", filter=sent),
+            invites_opened=Count("id", filter=sent & (Q(was_opened=True) | Q(uses__gt=0))),
+            invites_redeemed=Count("id", filter=Q(uses__gt=0)),
+            invites_activated=Count("id", filter=Q(uses__gt=0, was_activated=True)),
+        )
+    )
+
+
+def _avg_cycle_seconds(campaign: Campaign) -> float | None:
+    average = Redemption.objects.filter(
+        invite__campaign=campaign, invite__owner__isnull=False
+    ).aggregate(
+        cycle=Avg(
+            ExpressionWrapper(
+                F("redeemed_at") - F("invite__created_at"), output_field=DurationField()
+            )
+        )
+    )["cycle"]
+    return average.total_seconds() if average is not None else None
+
+
+def _daily(campaign: Campaign) -> dict:
+    members = Member.objects.filter(campaign=campaign).order_by()
+    days: dict = {}
+    for row in members.annotate(day=TruncDate("joined_at")).values("day").annotate(n=Count("id")):
+        days[row["day"]] = [row["n"], 0]
+    activations = (
+        members.filter(activated_at__isnull=False)
+        .annotate(day=TruncDate("activated_at"))
+        .values("day")
+        .annotate(n=Count("id"))
+    )
+    for row in activations:
+        days.setdefault(row["day"], [0, 0])[1] = row["n"]
+    return days
+
+
+def current(campaign: Campaign) -> CampaignStats | None:
+    """The stored figures; a small campaign without any gets them now, a big one is queued."""
+    try:
+        return CampaignStats.objects.get(campaign=campaign)
+    except CampaignStats.DoesNotExist:
+        pass
+    if campaign.members_counted <= SYNC_REFRESH_MAX_MEMBERS:
+        return refresh(campaign=campaign)
+    queue_refresh(campaign)
+    return None
+
+
+def queue_refresh(campaign: Campaign) -> bool:
+    """Ask a worker to refresh a campaign's figures, at most once until it has run."""
+    if not cache.add(_QUEUED_KEY.format(campaign.pk), 1, timeout=300):
+        return False
+    from .tasks import refresh_campaign_stats
+
+    def enqueue():
+        try:
+            refresh_campaign_stats.delay(campaign.pk)
+        except Exception:  # broker down: the periodic refresh catches up
+            logger.warning("could not enqueue refresh_campaign_stats; beat will catch up")
+
+    transaction.on_commit(enqueue)
+    return True
+
+
+def chart_data(stats: CampaignStats, daily: list[DailyStat]) -> dict:
+    """Everything static/js/dashboard.js draws, as plain JSON-able values."""
+    generations = sorted((int(depth), n) for depth, n in stats.generations.items())
+    return {
+        "daily": {
+            "days": [d.day.isoformat() for d in daily],
+            "joined": [d.joined for d in daily],
+            "activated": [d.activated for d in daily],
+        },
+        "funnel": {
+            "labels": ["Created", "Sent", "Opened", "Redeemed", "Activated"],
+            "values": [
+                stats.invites_created,
+                stats.invites_sent,
+                stats.invites_opened,
+                stats.invites_redeemed,
+                stats.invites_activated,
+            ],
+        },
+        "generations": {
+            "labels": [str(depth) for depth, _ in generations],
+            "values": [n for _, n in generations],
+        },
+    }
+
+
+def headline(stats: CampaignStats) -> list[dict]:
+    """The headline figures as display strings, in the order the page shows them."""
+    cycle = stats.avg_cycle_time
+    return [
+        {"key": "members", "label": "Members", "value": f"{stats.members:,}"},
+        {"key": "invites_sent", "label": "Invites sent", "value": f"{stats.invites_sent:,}"},
+        {
+            "key": "redemption_rate",
+            "label": "Redemption rate",
+            "value": f"{stats.redemption_rate:.1%}",
+        },
+        {
+            "key": "activation_rate",
+            "label": "Activation rate",
+            "value": f"{stats.activation_rate:.1%}",
+        },
+        {"key": "k_factor", "label": "Viral coefficient K", "value": f"{stats.k_factor:.2f}"},
+        {
+            "key": "cycle_time",
+            "label": "Avg. cycle time",
+            "value": format_duration(cycle) if cycle is not None else "-",
+        },
+        {
+            "key": "deepest_generation",
+            "label": "Deepest generation",
+            "value": f"{stats.deepest_generation:,}",
+        },
+    ]
+
+
+def format_duration(duration) -> str:
+    """A short human duration: 45 min, 5.2 h, 3.4 days."""
+    seconds = duration.total_seconds()
+    if seconds < 3600:
+        return f"{max(seconds, 0) / 60:.0f} min"
+    if seconds < 86400:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds / 86400:.1f} days"

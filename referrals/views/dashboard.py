@@ -1,0 +1,277 @@
+"""/dashboard/: the marketers' campaigns, their figures, seeding and grants.
+
+Pages read the precomputed CampaignStats / DailyStat rows (referrals.stats)
+plus one index scan for the top connectors, so a 1,000,000-member campaign
+costs the same handful of queries as a small one.
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+
+from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from .. import access, imports, services, stats
+from ..forms_dashboard import (
+    BadgeSettingsForm,
+    CampaignForm,
+    GrantForm,
+    SeedCodesForm,
+    SeedImportForm,
+)
+from ..models import DailyStat, ImportJob, InviteGrant, Member
+
+TOP_CONNECTORS = 15
+REPORT_ROWS_SHOWN = 500
+
+
+def marketer_required(view):
+    """Logged in (else to the login page) and a marketer (else 403)."""
+
+    @functools.wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        if not access.is_marketer(request.user):
+            raise PermissionDenied("The dashboard is for the campaign's marketers.")
+        request.is_marketer = True  # spares the nav's context processor a query
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def managed(view):
+    """A marketer view of one campaign: `slug` becomes the campaign, or 404 if not theirs."""
+
+    @marketer_required
+    @functools.wraps(view)
+    def wrapper(request, slug, *args, **kwargs):
+        campaign = access.get_managed_campaign(request.user, slug)
+        return view(request, campaign, *args, **kwargs)
+
+    return wrapper
+
+
+@marketer_required
+def home(request):
+    campaigns = access.managed_campaigns(request.user).select_related("stats").order_by("name")
+    return render(request, "dashboard/home.html", {"campaigns": campaigns})
+
+
+def _forms_valid(form: CampaignForm, badges: BadgeSettingsForm) -> bool:
+    # Both, always: every error shows at once.
+    return all([form.is_valid(), badges.is_valid()])
+
+
+@marketer_required
+def campaign_create(request):
+    form = CampaignForm(request.POST or None)
+    badges = BadgeSettingsForm(request.POST or None)
+    if request.method == "POST" and _forms_valid(form, badges):
+        with transaction.atomic():
+            campaign = form.save()
+            badges.save(campaign=campaign)
+            campaign.marketers.add(request.user)
+        messages.success(
+            request, f"Campaign “{campaign.name}” created. Seed it with codes or invitees."
+        )
+        return redirect("dashboard_seed", campaign.slug)
+    return render(
+        request,
+        "dashboard/campaign_form.html",
+        {"form": form, "badges": badges, "campaign": None},
+    )
+
+
+@managed
+def campaign_edit(request, campaign):
+    form = CampaignForm(request.POST or None, instance=campaign)
+    badges = BadgeSettingsForm(request.POST or None, campaign=campaign)
+    if request.method == "POST" and _forms_valid(form, badges):
+        with transaction.atomic():
+            form.save()
+            badges.save(campaign=campaign)
+        messages.success(request, "Campaign settings saved.")
+        return redirect("dashboard_campaign", campaign.slug)
+    return render(
+        request,
+        "dashboard/campaign_form.html",
+        {"form": form, "badges": badges, "campaign": campaign, "current": "settings"},
+    )
+
+
+@managed
+def campaign(request, campaign):
+    figures = stats.current(campaign)
+    context = {"campaign": campaign, "stats": figures, "current": "overview"}
+    if figures is not None:
+        daily = list(DailyStat.objects.filter(campaign=campaign).order_by("day"))
+        context |= {
+            "headline": stats.headline(figures),
+            "charts": stats.chart_data(figures, daily),
+            "definitions": stats.DEFINITIONS,
+            "connectors": list(
+                Member.objects.filter(campaign=campaign)
+                .select_related("user")
+                .order_by("-activated_invitee_count", "id")[:TOP_CONNECTORS]
+            ),
+            "grant_form": GrantForm(),
+        }
+    return render(request, "dashboard/campaign.html", context)
+
+
+@require_POST
+@managed
+def refresh(request, campaign):
+    if campaign.members_counted <= stats.SYNC_REFRESH_MAX_MEMBERS:
+        stats.refresh(campaign=campaign)
+        messages.success(request, "Figures refreshed.")
+    else:
+        stats.queue_refresh(campaign)
+        messages.success(request, "Refresh queued: the figures update within a minute or two.")
+    return redirect("dashboard_campaign", campaign.slug)
+
+
+@require_POST
+@managed
+def grant(request, campaign):
+    form = GrantForm(request.POST)
+    if not form.is_valid():
+        for error in form.errors.values():
+            messages.error(request, " ".join(error))
+        return redirect(reverse("dashboard_campaign", args=[campaign.slug]) + "#connectors")
+    count = services.grant_invites(
+        campaign=campaign,
+        member_ids=form.member_ids,
+        invites=form.cleaned_data["invites"],
+        granted_by=request.user,
+    )
+    messages.success(
+        request,
+        f"Granted {form.cleaned_data['invites']} extra invites to {count} "
+        f"member{'s' if count != 1 else ''}.",
+    )
+    return redirect(reverse("dashboard_campaign", args=[campaign.slug]) + "#connectors")
+
+
+@managed
+def seed(request, campaign):
+    return render(request, "dashboard/seed.html", _seed_context(campaign))
+
+
+def _seed_context(campaign, *, codes_form=None, import_form=None) -> dict:
+    return {
+        "campaign": campaign,
+        "current": "seed",
+        "codes_form": codes_form or SeedCodesForm(),
+        "import_form": import_form or SeedImportForm(),
+        "jobs": list(campaign.import_jobs.defer("content", "report").order_by("-created_at")[:10]),
+        "grants": list(
+            InviteGrant.objects.filter(campaign=campaign)
+            .select_related("member__user", "granted_by")
+            .order_by("-granted_at")[:10]
+        ),
+    }
+
+
+@require_POST
+@managed
+def seed_codes(request, campaign):
+    form = SeedCodesForm(request.POST)
+    if not form.is_valid():
+        return render(request, "dashboard/seed.html", _seed_context(campaign, codes_form=form))
+    data = form.cleaned_data
+    invites = services.create_seed_codes(
+        campaign=campaign, count=data["count"], uses=data["uses"], expires_days=data["expires_days"]
+    )
+    stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{campaign.slug}-codes-{stamp}.csv"'
+    writer = csv.writer(response)
+    writer.writerow(["code", "link", "uses", "expires_at"])
+    for invite in invites:
+        writer.writerow(
+            [
+                invite.display_code,
+                invite.absolute_link(),
+                invite.max_uses,
+                invite.expires_at.isoformat() if invite.expires_at else "",
+            ]
+        )
+    return response
+
+
+@require_POST
+@managed
+def import_upload(request, campaign):
+    form = SeedImportForm(request.POST, request.FILES)
+    if form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            job = imports.start(
+                campaign=campaign,
+                user=request.user,
+                filename=upload.name,
+                data=upload.read(),
+                note=form.cleaned_data["note"],
+            )
+        except imports.ImportRefused as refused:
+            form.add_error("file", f"{refused.message} Nothing was imported.")
+        else:
+            return redirect("dashboard_import", campaign.slug, job.pk)
+    return render(
+        request, "dashboard/seed.html", _seed_context(campaign, import_form=form), status=400
+    )
+
+
+@managed
+def import_detail(request, campaign, job_id: int):
+    job = get_object_or_404(ImportJob.objects.defer("content"), campaign=campaign, pk=job_id)
+    return render(
+        request,
+        "dashboard/import.html",
+        {
+            "campaign": campaign,
+            "current": "seed",
+            "job": job,
+            "progress": imports.progress(job),
+            "report": job.report[:REPORT_ROWS_SHOWN],
+            "report_cut": len(job.report) > REPORT_ROWS_SHOWN,
+        },
+    )
+
+
+@managed
+def import_status(request, campaign, job_id: int):
+    job = get_object_or_404(
+        ImportJob.objects.defer("content", "report"), campaign=campaign, pk=job_id
+    )
+    return JsonResponse(imports.progress(job))
+
+
+@managed
+def import_report_csv(request, campaign, job_id: int):
+    job = get_object_or_404(ImportJob.objects.defer("content"), campaign=campaign, pk=job_id)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="import-{job.pk}-rejected.csv"'
+    writer = csv.writer(response)
+    writer.writerow(["line", "name", "email", "reason"])
+    for row in job.report:
+        writer.writerow(
+            [row["line"], _csv_safe(row["name"]), _csv_safe(row["email"]), row["reason"]]
+        )
+    return response
+
+
+def _csv_safe(value: str) -> str:
+    # A cell starting with = + - @ is a formula in spreadsheets: keep it text.
+    return f"'{value}" if value[:1] in {"=", "+", "-", "@"} else value

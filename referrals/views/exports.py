@@ -1,0 +1,47 @@
+"""/dashboard/<slug>/export/…: members, invites and the tree, streamed at any size."""
+
+from django.http import StreamingHttpResponse
+from django.utils import timezone
+
+from .. import exports
+from .explorer import marketer_campaign
+
+
+def _download(chunks, *, campaign, name: str, content_type: str) -> StreamingHttpResponse:
+    response = StreamingHttpResponse(chunks, content_type=content_type)
+    stamp = timezone.now().strftime("%Y%m%d-%H%M")
+    filename = f"{campaign.slug}-{name.replace('.', f'-{stamp}.')}"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Cache-Control"] = "private, no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@marketer_campaign
+def members_csv(request, campaign):
+    return _download(
+        exports.members_csv(campaign),
+        campaign=campaign,
+        name="members.csv",
+        content_type="text/csv; charset=utf-8",
+    )
+
+
+@marketer_campaign
+def invites_csv(request, campaign):
+    return _download(
+        exports.invites_csv(campaign),
+        campaign=campaign,
+        name="invites.csv",
+        content_type="text/csv; charset=utf-8",
+    )
+
+
+@marketer_campaign
+def tree_graphml(request, campaign):
+    return _download(
+        exports.tree_graphml(campaign),
+        campaign=campaign,
+        name="tree.graphml",
+        content_type="application/graphml+xml; charset=utf-8",
+    )

@@ -1,0 +1,116 @@
+// The marketers' dashboard: draws the charts from the page's json_script
+// data (vendored Chart.js), and polls a seed import's progress.
+(function () {
+  "use strict";
+
+  function cssVar(name, fallback) {
+    var value = getComputedStyle(document.documentElement).getPropertyValue(name).trim();
+    return value || fallback;
+  }
+
+  function drawCharts() {
+    var source = document.getElementById("dashboard-data");
+    if (!source || typeof window.Chart === "undefined") return;
+    var data = JSON.parse(source.textContent);
+    var accent = cssVar("--accent", "#2d5bd7");
+    var ok = cssVar("--ok", "#1a7f37");
+    var text = cssVar("--muted", "#5b5b66");
+    var line = cssVar("--line", "#e4e1da");
+    var Chart = window.Chart;
+    Chart.defaults.color = text;
+    Chart.defaults.borderColor = line;
+    Chart.defaults.font.family = getComputedStyle(document.body).fontFamily;
+    Chart.defaults.maintainAspectRatio = false;
+    Chart.defaults.animation = false; // figures, not a show; and stable screenshots
+
+    var daily = document.getElementById("chart-daily");
+    // Few days (a new campaign): show the points, a lone point has no line.
+    var radius = data.daily.days.length < 20 ? 3 : 0;
+    if (daily) {
+      new Chart(daily, {
+        type: "line",
+        data: {
+          labels: data.daily.days,
+          datasets: [
+            { label: "Joined", data: data.daily.joined, borderColor: accent,
+              backgroundColor: accent, pointRadius: radius, tension: 0.2 },
+            { label: "Activated", data: data.daily.activated, borderColor: ok,
+              backgroundColor: ok, pointRadius: radius, tension: 0.2 }
+          ]
+        },
+        options: {
+          interaction: { mode: "index", intersect: false },
+          scales: { y: { beginAtZero: true, ticks: { precision: 0 } },
+                    x: { ticks: { maxTicksLimit: 10 } } }
+        }
+      });
+    }
+
+    var funnel = document.getElementById("chart-funnel");
+    if (funnel) {
+      new Chart(funnel, {
+        type: "bar",
+        data: {
+          labels: data.funnel.labels,
+          datasets: [{ label: "Invites", data: data.funnel.values,
+                       backgroundColor: [accent, accent, accent, ok, ok] }]
+        },
+        options: {
+          indexAxis: "y",
+          plugins: { legend: { display: false } },
+          scales: { x: { beginAtZero: true, ticks: { precision: 0 } } }
+        }
+      });
+    }
+
+    var generations = document.getElementById("chart-generations");
+    if (generations) {
+      new Chart(generations, {
+        type: "bar",
+        data: {
+          labels: data.generations.labels,
+          datasets: [{ label: "Members", data: data.generations.values, backgroundColor: accent }]
+        },
+        options: {
+          plugins: { legend: { display: false } },
+          scales: {
+            x: { title: { display: true, text: "Generation (0 = seed members)" } },
+            y: { beginAtZero: true, ticks: { precision: 0 } }
+          }
+        }
+      });
+    }
+  }
+
+  function pollImport() {
+    var box = document.querySelector("[data-import-status]");
+    if (!box) return;
+    var url = box.getAttribute("data-import-status");
+    var bar = box.querySelector("[data-import-progress]");
+    var phase = box.querySelector("[data-import-phase]");
+    var labels = { queued: "Waiting for a worker…", validating: "Checking every row…",
+                   importing: "Creating invites and e-mails…" };
+    function tick() {
+      fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
+        .then(function (response) {
+          if (!response.ok) throw new Error(response.status);
+          return response.json();
+        })
+        .then(function (status) {
+          if (bar) { bar.value = status.percent; bar.textContent = status.percent + "%"; }
+          if (phase && labels[status.phase]) phase.textContent = labels[status.phase];
+          if (status.finished) { window.location.reload(); return; }
+          window.setTimeout(tick, 1000);
+        })
+        .catch(function () { window.setTimeout(tick, 3000); });
+    }
+    tick();
+  }
+
+  function start() { drawCharts(); pollImport(); }
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", start);
+  } else {
+    start();
+  }
+})();
