@@ -143,7 +143,8 @@ class Member(models.Model):
                 opclasses=["text_pattern_ops", "int4_ops"],
             ),
             models.Index(fields=["inviter", "id"], name="member_inviter_idx"),
-            models.Index(fields=["campaign", "-downline_size"], name="member_top_idx"),
+            # Top members: id breaks ties, so ORDER BY ... LIMIT reads the index in order.
+            models.Index(fields=["campaign", "-downline_size", "id"], name="member_top_idx"),
             # A generation's members in joining order (API ?depth=, deepest generation).
             models.Index(fields=["campaign", "depth", "id"], name="member_generation_idx"),
             # The dashboard's top connectors: ranked by activated invitees.
