@@ -38,6 +38,7 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--seconds", type=float, default=10.0, help="per signup run")
     parser.add_argument("--reuse", action="store_true", help="keep an existing bench database")
+    parser.add_argument("--skip-reads", action="store_true", help="measure the signups only")
     args = parser.parse_args()
     url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL)
     os.environ.update(DATABASE_URL=url, DJANGO_SETTINGS_MODULE="config.settings", LOG_LEVEL="ERROR")
@@ -82,19 +83,24 @@ def main() -> None:
         f"{typical.downline_size:,}; deepest member: generation {deepest.depth}"
     )
 
-    reads = _reads(connection, biggest, typical, deepest)
-    print("\nReads (ms, median of 5; runs over a second once)")
-    print(f"{'read':<42} {'baseline':>12} {'ours':>10}  design")
-    for name, baseline, ours, how in reads:
-        base = f"{baseline:>12.1f}" if baseline is not None else f"{'-':>12}"
-        print(f"{name:<42} {base} {ours:>10.2f}  {how}")
+    if not args.skip_reads:
+        reads = _reads(connection, biggest, typical, deepest)
+        print("\nReads (ms, median of 5; runs over a second once)")
+        print(f"{'read':<46} {'baseline':>10} {'ours':>10}  design")
+        for name, baseline, ours, how in reads:
+            base = f"{baseline:>10.1f}" if baseline is not None else f"{'-':>10}"
+            print(f"{name:<46} {base} {ours:>10.2f}  {how}")
     connection.close()
 
     print(f"\nSignups, {args.clients} concurrent clients, {args.seconds:.0f} s each")
+    print("(the service path: user, member, redemption, outbox, events, enqueue to Redis;")
+    print(" 'SQL alone': the invite claim and member insert that the design is about)")
     print(f"{'signup':<52} {'per s':>8} {'errors':>7}")
     for mode, label in [
         ("counters", "baseline: + UPDATE every ancestor's counter"),
         ("insert", "ours: insert only, counters folded later"),
+        ("sql-counters", "SQL alone, baseline: + ancestors' counters"),
+        ("sql-insert", "SQL alone, ours: claim + insert"),
     ]:
         done, failed = _signups(campaign.pk, mode, args.clients, args.seconds)
         print(f"{label:<52} {done / args.seconds:>8.0f} {failed:>7}")
@@ -259,6 +265,8 @@ def _signup_worker(args) -> tuple[int, int]:
     )
     done = failed = 0
     deadline = time.monotonic() + seconds
+    if mode.startswith("sql"):
+        return _sql_signups(invite, inviter, mode == "sql-counters", deadline)
     while time.monotonic() < deadline:
         try:
             with transaction.atomic():
@@ -275,6 +283,46 @@ def _signup_worker(args) -> tuple[int, int]:
             done += 1
         except OperationalError:  # deadlock or serialization failure
             failed += 1
+    connection.close()
+    return done, failed
+
+
+def _sql_signups(invite, inviter, counters: bool, deadline: float) -> tuple[int, int]:
+    """The database's share of a signup alone: claim a use, insert the member (no user)."""
+    from django.db import OperationalError, connection, transaction
+
+    ancestors = [*inviter.ancestor_ids(), inviter.pk]
+    done = failed = 0
+    with connection.cursor() as cursor:
+        while time.monotonic() < deadline:
+            try:
+                with transaction.atomic():
+                    cursor.execute(
+                        "UPDATE referrals_invite SET uses = uses + 1"
+                        " WHERE id = %s AND uses < max_uses",
+                        [invite.pk],
+                    )
+                    cursor.execute(
+                        "INSERT INTO referrals_member (campaign_id, inviter_id, depth, ancestry,"
+                        " joined_at, invites_left, activated_invitee_count, invitee_count,"
+                        " downline_size, tree_counted) VALUES (%s, %s, %s, %s, now(), 3, 0, 0, 0,"
+                        " false)",
+                        [
+                            inviter.campaign_id,
+                            inviter.pk,
+                            inviter.depth + 1,
+                            inviter.subtree_prefix,
+                        ],
+                    )
+                    if counters:
+                        cursor.execute(
+                            "UPDATE referrals_member SET downline_size = downline_size + 1"
+                            " WHERE id = ANY(%s)",
+                            [ancestors],
+                        )
+                done += 1
+            except OperationalError:  # deadlock or serialization failure
+                failed += 1
     connection.close()
     return done, failed
 
