@@ -7,12 +7,16 @@ from django.views.decorators.http import require_http_methods
 
 from accounts.adapter import SESSION_CODE_KEY
 
-from .. import codes, emails, errors, services, throttle
+from .. import access, codes, emails, errors, services, throttle
 from ..models import InviteEvent
 
 
 def home(request):
     if request.user.is_authenticated:
+        # Members live on their invites page; a marketer with no place in any
+        # tree has nothing there, so they land on their dashboard.
+        if not request.user.memberships.exists() and access.is_marketer(request.user):
+            return redirect("dashboard")
         return redirect("invites")
     code = request.GET.get("code", "").strip()
     if code:
