@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from django import forms
 
 from badges import rules
@@ -211,6 +213,8 @@ class GrantForm(forms.Form):
     invites = forms.IntegerField(
         min_value=1, max_value=services.MAX_GRANT, initial=3, label="Extra invites each"
     )
+    # A fresh id per rendered form: posting the same form twice grants once.
+    submission = forms.UUIDField(widget=forms.HiddenInput, initial=uuid.uuid4, required=False)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -555,11 +555,18 @@ class InviteGrant(models.Model):
     )
     invites = models.PositiveIntegerField()
     granted_at = models.DateTimeField(default=timezone.now)
+    # The form submission this grant came from: a form posted twice grants once.
+    submission = models.CharField(max_length=36, blank=True, default="", db_default="")
 
     class Meta:
         indexes = [models.Index(fields=["campaign", "-granted_at"], name="invite_grant_idx")]
         constraints = [
-            models.CheckConstraint(condition=Q(invites__gte=1), name="invite_grant_min_1")
+            models.CheckConstraint(condition=Q(invites__gte=1), name="invite_grant_min_1"),
+            models.UniqueConstraint(
+                fields=["member", "submission"],
+                condition=~Q(submission=""),
+                name="one_grant_per_submission",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -275,13 +275,35 @@ def invitees_to_next_reward(member: Member) -> int | None:
 MAX_GRANT = 100
 
 
-def grant_invites(*, campaign: Campaign, member_ids: list[int], invites: int, granted_by) -> int:
-    """Give these members of `campaign` `invites` more invites each, recorded; returns how many."""
-    from .models import InviteGrant
+def grant_invites(
+    *,
+    campaign: Campaign,
+    member_ids: list[int],
+    invites: int,
+    granted_by,
+    submission: str = "",
+) -> int:
+    """Give these members of `campaign` `invites` more invites each, recorded; returns how many.
+
+    A repeated `submission` (the same form posted twice) grants nothing: AlreadyGranted.
+    """
 
     if not 1 <= invites <= MAX_GRANT:
         raise ValueError(f"grant between 1 and {MAX_GRANT} invites")
     now = timezone.now()
+    try:
+        return _grant(campaign, member_ids, invites, granted_by, submission, now)
+    except IntegrityError:  # one_grant_per_submission: this form was posted before
+        raise AlreadyGranted() from None
+
+
+class AlreadyGranted(Exception):
+    """This grant form was submitted before; its invites were given then."""
+
+
+def _grant(campaign, member_ids, invites, granted_by, submission, now) -> int:
+    from .models import InviteGrant
+
     with transaction.atomic():
         # Only this campaign's members: an id from another campaign updates nothing.
         members = Member.objects.filter(campaign=campaign, pk__in=member_ids)
@@ -295,6 +317,7 @@ def grant_invites(*, campaign: Campaign, member_ids: list[int], invites: int, gr
                     granted_by=granted_by,
                     invites=invites,
                     granted_at=now,
+                    submission=submission,
                 )
                 for member_id in granted
             ]

@@ -149,12 +149,17 @@ def grant(request, campaign):
         for error in form.errors.values():
             messages.error(request, " ".join(error))
         return redirect(reverse("dashboard_campaign", args=[campaign.slug]) + "#connectors")
-    count = services.grant_invites(
-        campaign=campaign,
-        member_ids=form.member_ids,
-        invites=form.cleaned_data["invites"],
-        granted_by=request.user,
-    )
+    try:
+        count = services.grant_invites(
+            campaign=campaign,
+            member_ids=form.member_ids,
+            invites=form.cleaned_data["invites"],
+            granted_by=request.user,
+            submission=str(form.cleaned_data["submission"] or ""),
+        )
+    except services.AlreadyGranted:
+        messages.info(request, "Those invites were granted already (the form was sent twice).")
+        return redirect(reverse("dashboard_campaign", args=[campaign.slug]) + "#connectors")
     messages.success(
         request,
         f"Granted {form.cleaned_data['invites']} extra invites to {count} "

@@ -1,5 +1,7 @@
 """Granting extra invites to chosen members from the dashboard."""
 
+import re
+
 import pytest
 from django.contrib.auth.models import Group
 
@@ -67,3 +69,21 @@ def test_a_grant_needs_a_member_and_a_sensible_number(client, mara, bob):
 def test_the_service_refuses_nonsense_amounts(campaign, bob):
     with pytest.raises(ValueError):
         services.grant_invites(campaign=campaign, member_ids=[bob.pk], invites=0, granted_by=None)
+
+
+def test_the_same_grant_form_posted_twice_grants_once(client, mara, bob):
+    before = invites_left(bob)
+    client.force_login(mara)
+    page = client.get("/dashboard/default/").content.decode()
+    submission = re.search(r'name="submission" value="([0-9a-f-]{36})"', page).group(1)
+    form = {"member": [bob.pk], "invites": 2, "submission": submission}
+    client.post("/dashboard/default/grant/", form)
+    again = client.post("/dashboard/default/grant/", form, follow=True)
+    assert "granted already" in again.content.decode()
+    assert invites_left(bob) == before + 2
+    assert InviteGrant.objects.filter(member=bob).count() == 1
+    # A freshly loaded form is a new grant.
+    fresh = re.search(r'name="submission" value="([0-9a-f-]{36})"', again.content.decode()).group(1)
+    assert fresh != submission
+    client.post("/dashboard/default/grant/", {**form, "submission": fresh})
+    assert invites_left(bob) == before + 4
