@@ -52,6 +52,10 @@ class Endpoint(models.Model):
         verbose_name = "webhook endpoint"
         # The emit on every signup: "does this campaign have active endpoints?"
         indexes = [models.Index(fields=["campaign", "is_active"], name="webhook_endpoint_idx")]
+        constraints = [
+            # An "add" posted twice must not make every event arrive twice.
+            models.UniqueConstraint(fields=["campaign", "url"], name="one_endpoint_per_url")
+        ]
 
     def __str__(self) -> str:
         return self.url

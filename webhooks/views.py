@@ -8,6 +8,7 @@ looked up within that campaign, so another campaign's endpoint ids are a 404 too
 from __future__ import annotations
 
 from django.contrib import messages
+from django.db import IntegrityError, transaction
 from django.db.models import OuterRef, Q, Subquery
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -42,8 +43,9 @@ class DashboardEndpointForm(EndpointForm):
         fields = ["url", "events", "description"]
         labels = {"description": "Note (optional)"}
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, campaign=None, **kwargs):
         super().__init__(*args, **kwargs)
+        self.campaign = campaign
         self.fields["url"].label = "Receiver URL"
         self.fields["url"].help_text = "Public http(s) URL; we POST signed JSON to it."
         self.fields["url"].widget.attrs["placeholder"] = "https://example.com/hooks/passalong"
@@ -51,6 +53,16 @@ class DashboardEndpointForm(EndpointForm):
 
     def clean_events(self) -> list[str]:
         return sorted(set(self.cleaned_data["events"]))
+
+    def clean(self):
+        cleaned = super().clean()
+        url = cleaned.get("url")
+        if url and Endpoint.objects.filter(campaign=self.campaign, url=url).exists():
+            self.add_error("url", ALREADY_THERE)
+        return cleaned
+
+
+ALREADY_THERE = "This campaign already sends its events to that URL."
 
 
 def _with_recent_deliveries(endpoints: list[Endpoint]) -> list[Endpoint]:
@@ -93,15 +105,20 @@ def _endpoints_of(campaign) -> list[Endpoint]:
 
 @managed
 def webhooks(request, campaign):
-    form = DashboardEndpointForm(request.POST or None)
+    form = DashboardEndpointForm(request.POST or None, campaign=campaign)
     if request.method == "POST" and form.is_valid():
         endpoint = form.save(commit=False)
         endpoint.campaign = campaign
         endpoint.created_by = request.user
-        endpoint.save()
-        request.session[REVEAL_SESSION_KEY] = endpoint.pk
-        messages.success(request, f"Webhook endpoint {endpoint.url} added.")
-        return redirect("dashboard_webhooks", campaign.slug)
+        try:
+            with transaction.atomic():
+                endpoint.save()
+        except IntegrityError:  # the same form, posted twice at once
+            form.add_error("url", ALREADY_THERE)
+        else:
+            request.session[REVEAL_SESSION_KEY] = endpoint.pk
+            messages.success(request, f"Webhook endpoint {endpoint.url} added.")
+            return redirect("dashboard_webhooks", campaign.slug)
     reveal_id = request.session.pop(REVEAL_SESSION_KEY, None) if request.method == "GET" else None
     endpoints = _endpoints_of(campaign)
     revealed = next((e for e in endpoints if e.pk == reveal_id), None)

@@ -30,6 +30,14 @@ def test_a_marketer_registers_an_endpoint_and_gets_its_secret(mara_api, receiver
     assert not Endpoint.objects.exists()
 
 
+def test_registering_the_same_url_twice_is_refused_so_no_event_arrives_twice(mara_api, receiver):
+    form = {"campaign": "default", "url": receiver.url, "events": ["member.joined"]}
+    assert mara_api.post("/api/v1/webhooks/", form, format="json").status_code == 201
+    again = mara_api.post("/api/v1/webhooks/", form, format="json")
+    assert again.status_code == 400
+    assert Endpoint.objects.count() == 1
+
+
 def test_unknown_events_and_other_campaigns_are_refused(mara_api, receiver, db):
     from referrals.models import Campaign
 

@@ -112,6 +112,15 @@ def test_a_marketer_adds_an_endpoint_and_sees_its_secret_once(mara_client, mara,
     assert endpoint.url in again
 
 
+def test_adding_the_same_url_twice_says_so_and_keeps_one_endpoint(mara_client, allow_private):
+    form = {"url": "http://127.0.0.1:9/hooks", "events": ["member.joined"]}
+    assert mara_client.post(PAGE, form).status_code == 302
+    again = mara_client.post(PAGE, form)
+    assert again.status_code == 400
+    assert "already sends its events to that URL" in again.content.decode()
+    assert Endpoint.objects.count() == 1
+
+
 def test_a_private_address_is_refused_with_a_clear_message(mara_client, settings):
     settings.WEBHOOKS_ALLOW_PRIVATE = False
     response = mara_client.post(PAGE, {"url": "http://127.0.0.1:8000/", "events": ["ping"]})

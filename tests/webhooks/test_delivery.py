@@ -46,7 +46,7 @@ def test_a_campaign_without_endpoints_pays_one_query_and_writes_nothing(alice, b
 def test_endpoints_get_only_the_events_they_chose(alice, campaign, receiver):
     Endpoint.objects.create(campaign=campaign, url=receiver.url, events=["member.activated"])
     Endpoint.objects.create(
-        campaign=campaign, url=receiver.url, events=["member.joined"], is_active=False
+        campaign=campaign, url=receiver.url + "paused", events=["member.joined"], is_active=False
     )
     bob = join_with_invite_of(alice, "bob")
     assert not Event.objects.exists()
