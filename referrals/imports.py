@@ -290,6 +290,12 @@ def _import(job: ImportJob, attempt: int, valid: list[Row], rejected: list[dict]
         # lease meanwhile waits on this lock and then finds the job done; a
         # worker that was taken over before this point writes nothing.
         _renew(job.pk, attempt)
+        # One import of a campaign at a time, from here to commit (NO KEY UPDATE
+        # leaves signups' foreign-key checks on the campaign row alone). Then
+        # look again: the same file uploaded twice and run side by side must
+        # not invite anyone twice.
+        Campaign.objects.select_for_update(no_key=True).filter(pk=campaign.pk).exists()
+        valid, rejected = _recheck(campaign, valid, rejected)
         for start in range(0, len(valid), _WRITE_CHUNK):
             chunk = valid[start : start + _WRITE_CHUNK]
             invites = Invite.objects.bulk_create(
@@ -334,6 +340,22 @@ def _import(job: ImportJob, attempt: int, valid: list[Row], rejected: list[dict]
             locked_until=None,
             finished_at=timezone.now(),
         )
+
+
+def _recheck(campaign: Campaign, valid: list[Row], rejected: list[dict]):
+    """Move rows invited meanwhile (by another import or a member) to the rejected ones."""
+    late: dict[str, str] = {}
+    for start in range(0, len(valid), _LOOKUP_CHUNK):
+        late.update(
+            _already_there(campaign, [row.email for row in valid[start : start + _LOOKUP_CHUNK]])
+        )
+    if not late:
+        return valid, rejected
+    rejected = sorted(
+        rejected + [_rejection(row, late[row.email]) for row in valid if row.email in late],
+        key=lambda item: item["line"],
+    )
+    return [row for row in valid if row.email not in late], rejected
 
 
 def _fail(job: ImportJob, attempt: int, message: str) -> str:

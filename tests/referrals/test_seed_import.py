@@ -306,6 +306,31 @@ def test_a_worker_that_lost_its_lease_midway_writes_nothing(campaign, mara, monk
     assert Invite.objects.filter(recipient_email="zoe@example.com").count() == 1
 
 
+def test_the_same_file_imported_twice_side_by_side_invites_each_person_once(
+    campaign, mara, monkeypatch
+):
+    content = "Zoe,zoe@example.com\nYan,yan@example.com"
+    first = ImportJob.objects.create(campaign=campaign, created_by=mara, content=content)
+    second = ImportJob.objects.create(campaign=campaign, created_by=mara, content=content)
+    validate = imports.validate
+
+    def the_second_upload_runs_meanwhile(rows, campaign, on_progress=None):
+        checked = validate(rows, campaign)  # both addresses still look new here
+        monkeypatch.setattr(imports, "validate", validate)
+        assert imports.run(job_id=second.pk) == "done"
+        return checked
+
+    monkeypatch.setattr(imports, "validate", the_second_upload_runs_meanwhile)
+    assert imports.run(job_id=first.pk) == "done"
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (second.imported, first.imported, first.rejected) == (2, 0, 2)
+    assert {row["reason"] for row in first.report} == {"already invited to this campaign"}
+    for address in ("zoe@example.com", "yan@example.com"):
+        assert Invite.objects.filter(recipient_email=address).count() == 1
+        assert OutboundEmail.objects.filter(to_email=address).count() == 1
+
+
 def test_an_upload_while_the_broker_is_down_stays_queued_until_the_sweep(
     client, mara, monkeypatch, caplog, django_capture_on_commit_callbacks
 ):
