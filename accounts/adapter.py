@@ -4,6 +4,8 @@ Custom forms are skipped by social-account signups, so the gate and the
 redemption live here, where every signup passes.
 """
 
+import logging
+
 from allauth.account.adapter import DefaultAccountAdapter
 from django.db import transaction
 
@@ -12,6 +14,8 @@ from referrals.models import Campaign
 from referrals.throttle import client_ip
 
 SESSION_CODE_KEY = "invite_code"
+
+logger = logging.getLogger(__name__)
 
 
 def pending_code(request, form=None) -> str:
@@ -52,6 +56,16 @@ class AccountAdapter(DefaultAccountAdapter):
         if request is not None:
             request.session.pop(SESSION_CODE_KEY, None)
         return user
+
+    def send_mail(self, template_prefix, email, context):
+        # The account is already committed when allauth sends the confirmation:
+        # an SMTP outage must not turn a whole signup into a 500. The person
+        # can ask for the e-mail again from the "verify your e-mail" page or
+        # by logging in.
+        try:
+            super().send_mail(template_prefix, email, context)
+        except Exception:  # SMTP and network errors of every kind
+            logger.exception("could not send %s to %s", template_prefix, email)
 
     def confirm_email(self, request, email_address):
         confirmed = super().confirm_email(request, email_address)

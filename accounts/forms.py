@@ -1,11 +1,14 @@
 from allauth.account.forms import SignupForm
 from django import forms
+from django.core.validators import MaxLengthValidator, URLValidator
 from django.db import transaction
 
 from referrals import errors, services
 from referrals.models import Campaign
 
 from .models import User
+
+EMAIL_MAX_LENGTH = 254
 
 
 class InviteSignupForm(SignupForm):
@@ -28,6 +31,12 @@ class InviteSignupForm(SignupForm):
         self.code_was_unknown = False
         self.remembered_code = remembered_code
         self.code_required = Campaign.default().code_required
+        # allauth's e-mail field has no length limit; the column holds 254
+        # (PostgreSQL enforces it, so a longer address would be a 500).
+        email = self.fields["email"]
+        email.max_length = EMAIL_MAX_LENGTH
+        email.validators.append(MaxLengthValidator(EMAIL_MAX_LENGTH))
+        email.widget.attrs["maxlength"] = str(EMAIL_MAX_LENGTH)
 
     def clean_code(self) -> str:
         # An empty field falls back to the code remembered from /i/<code>/.
@@ -51,9 +60,19 @@ class InviteSignupForm(SignupForm):
             return super().save(request)
 
 
+class WebURLField(forms.URLField):
+    """A link shown on the public profile: web pages only (no ftp:, no javascript:)."""
+
+    default_validators = [URLValidator(schemes=["http", "https"])]
+
+
 class ProfileForm(forms.ModelForm):
-    blog_url = forms.URLField(
-        label="Blog or website", required=False, max_length=200, assume_scheme="https"
+    blog_url = WebURLField(
+        label="Blog or website",
+        required=False,
+        max_length=200,
+        assume_scheme="https",
+        error_messages={"invalid": "Enter a web address starting with https:// or http://."},
     )
 
     class Meta:

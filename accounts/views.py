@@ -1,12 +1,18 @@
 from allauth.account.views import SignupView
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db import IntegrityError
 from django.shortcuts import redirect, render
 
 from referrals import errors, throttle
 
 from .adapter import SESSION_CODE_KEY
 from .forms import ProfileForm
+
+USERNAME_JUST_TAKEN = (
+    "Someone took this username a moment ago. If you just signed up in another tab, "
+    "check your e-mail for the confirmation link; otherwise pick another username."
+)
 
 
 class InviteSignupView(SignupView):
@@ -42,6 +48,12 @@ class InviteSignupView(SignupView):
             # the transaction rolled back, so no account exists.
             form.add_error("code", refused.message)
             return self.form_invalid(form)
+        except IntegrityError:
+            # Two tabs (or a double click) posted the same signup: the other
+            # one took the username between our form check and our insert.
+            # The transaction rolled back, so this attempt left nothing.
+            form.add_error("username", USERNAME_JUST_TAKEN)
+            return super().form_invalid(form)
 
 
 signup = InviteSignupView.as_view()

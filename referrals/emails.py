@@ -31,6 +31,7 @@ LEASE = timedelta(minutes=5)
 STUCK_AFTER = timedelta(minutes=2)
 RESEND_AFTER = timedelta(hours=24)
 MAX_SENDS_PER_INVITE = 3
+RETRY_FIRST = timedelta(seconds=30)
 _OPTOUT_SALT = "passalong.dont-invite"
 
 
@@ -193,10 +194,7 @@ def deliver(outbox_id: int) -> str:
     now = timezone.now()
     claimed = (
         OutboundEmail.objects.filter(pk=outbox_id)
-        .filter(
-            Q(status=OutboundEmail.Status.PENDING)
-            | Q(status=OutboundEmail.Status.SENDING, locked_until__lt=now)
-        )
+        .filter(_deliverable(now))
         .update(
             status=OutboundEmail.Status.SENDING,
             locked_until=now + LEASE,
@@ -219,7 +217,9 @@ def deliver(outbox_id: int) -> str:
         failed = row.attempts >= MAX_ATTEMPTS
         OutboundEmail.objects.filter(pk=row.pk).update(
             status=OutboundEmail.Status.FAILED if failed else OutboundEmail.Status.PENDING,
-            locked_until=None,
+            # A pending row's locked_until is "not before": the backoff holds
+            # for the sweep and for a stray second task as well as for the retry.
+            locked_until=None if failed else now + retry_delay(row.attempts),
             last_error=f"{type(exc).__name__}: {exc}"[:2000],
         )
         return "failed" if failed else "retry"
@@ -227,6 +227,25 @@ def deliver(outbox_id: int) -> str:
     if row.kind == OutboundEmail.Kind.INVITE:
         InviteEvent.objects.create(invite=row.invite, kind=InviteEvent.Kind.SENT)
     return "sent"
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """How long an e-mail waits after its `attempts`-th failed try: 30 s, 60 s, 120 s, ..."""
+    return RETRY_FIRST * 2 ** max(attempts - 1, 0)
+
+
+def seconds_until_retry(outbox_id: int) -> float:
+    """When the task should try this row again (its backoff), in seconds from now."""
+    due = OutboundEmail.objects.values_list("locked_until", flat=True).get(pk=outbox_id)
+    return max((due - timezone.now()).total_seconds(), 0) + 1 if due else 0
+
+
+def _deliverable(now) -> Q:
+    """Rows a worker may claim now: pending and past any backoff, or a lease that ran out."""
+    return Q(
+        Q(locked_until__isnull=True) | Q(locked_until__lte=now),
+        status=OutboundEmail.Status.PENDING,
+    ) | Q(status=OutboundEmail.Status.SENDING, locked_until__lt=now)
 
 
 def _finish(row: OutboundEmail, status: str) -> None:
@@ -270,10 +289,8 @@ def stuck_ids(now=None) -> list[int]:
     """Outbox rows that no live task will deliver: pending too long, or a lease that ran out."""
     now = now or timezone.now()
     return list(
-        OutboundEmail.objects.filter(
-            Q(status=OutboundEmail.Status.PENDING, created_at__lt=now - STUCK_AFTER)
-            | Q(status=OutboundEmail.Status.SENDING, locked_until__lt=now)
-        )
+        OutboundEmail.objects.filter(_deliverable(now))
+        .exclude(status=OutboundEmail.Status.PENDING, created_at__gte=now - STUCK_AFTER)
         .order_by("created_at")
         .values_list("id", flat=True)[:1000]
     )

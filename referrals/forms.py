@@ -12,6 +12,7 @@ class InviteLinkForm(forms.Form):
 
 class InviteEmailForm(InviteLinkForm):
     # One address at a time, on purpose: invites are personal, not a mailing list.
-    email = forms.EmailField(label="Their e-mail address")
+    # 254: the longest address SMTP delivers, and the column's size (PostgreSQL enforces it).
+    email = forms.EmailField(label="Their e-mail address", max_length=254)
 
     field_order = ["email", "note"]

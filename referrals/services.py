@@ -165,7 +165,10 @@ def create_invite(*, member: Member, recipient_email: str = "", note: str = "") 
 
 
 def revoke_invite(*, invite: Invite) -> bool:
-    """Withdraw an invite and give its unused seats back to the owner; False if already revoked."""
+    """Withdraw an invite and give its unused seats back to the owner; False if already revoked.
+
+    An expired invite can be taken back too: its unused seats would otherwise be lost.
+    """
     now = timezone.now()
     with transaction.atomic():
         locked = Invite.objects.select_for_update().get(pk=invite.pk)
@@ -174,7 +177,7 @@ def revoke_invite(*, invite: Invite) -> bool:
         locked.revoked_at = now
         locked.save(update_fields=["revoked_at"])
         unused = locked.max_uses - locked.uses
-        if locked.owner_id and unused and not locked.is_expired(now):
+        if locked.owner_id and unused:
             Member.objects.filter(pk=locked.owner_id).update(
                 invites_left=F("invites_left") + unused
             )

@@ -21,8 +21,8 @@ def send_outbound_email(self, outbox_id: int) -> str:
     """Deliver one outbox e-mail; retried with exponential backoff on failure."""
     outcome = emails.deliver(outbox_id)
     if outcome == "retry" and not self.request.is_eager:
-        # 30 s, 60 s, 120 s, ...; the row stays pending meanwhile.
-        raise self.retry(countdown=30 * 2**self.request.retries)
+        # 30 s, 60 s, 120 s, ...: the backoff the row records, which the sweep honours too.
+        raise self.retry(countdown=emails.seconds_until_retry(outbox_id))
     return outcome
 
 

@@ -3,7 +3,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Prefetch
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
@@ -58,6 +58,9 @@ def _section(member) -> dict:
 
 
 def _my_member(request, member_id):
+    # A tampered form field ("abc", "", a NUL byte) is a missing page, not a 500.
+    if not (member_id or "").isascii() or not (member_id or "").isdigit():
+        raise Http404("No such membership")
     return get_object_or_404(request.user.memberships.select_related("campaign"), pk=member_id)
 
 
@@ -69,13 +72,19 @@ def _my_invite(request, invite_id) -> Invite:
     )
 
 
+def _show_form_errors(request, form) -> None:
+    for field_errors in form.errors.values():
+        for error in field_errors:
+            messages.error(request, error)
+
+
 @login_required
 @require_POST
 def create_link(request):
     member = _my_member(request, request.POST.get("member"))
     form = InviteLinkForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Your note is too long (1,000 characters at most).")
+        _show_form_errors(request, form)
         return redirect("invites")
     try:
         invite = services.create_invite(member=member, note=form.cleaned_data["note"])
@@ -92,9 +101,7 @@ def send_email(request):
     member = _my_member(request, request.POST.get("member"))
     form = InviteEmailForm(request.POST)
     if not form.is_valid():
-        for field_errors in form.errors.values():
-            for error in field_errors:
-                messages.error(request, error)
+        _show_form_errors(request, form)
         return redirect("invites")
     try:
         emails.invite_by_email(
@@ -117,6 +124,8 @@ def revoke(request, invite_id: int):
         messages.success(
             request, f"Invite {invite.display_code} revoked; you have it back to give."
         )
+    else:  # posted twice, or from a second tab
+        messages.info(request, f"Invite {invite.display_code} was already revoked.")
     return redirect("invites")
 
 

@@ -65,13 +65,27 @@ def test_a_full_url_is_kept_as_typed(alice_client, alice):
     assert user.public_name() == "alice"  # an empty display name falls back to the username
 
 
-@pytest.mark.parametrize("typed", ["not a url", "javascript:alert(1)"])
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "not a url",
+        "javascript:alert(1)",
+        "JavaScript:alert(1)",
+        "data:text/html,<script>alert(1)</script>",
+        "ftp://alice.example/blog",
+        "https://alice.example/\x00",
+    ],
+)
 def test_an_invalid_blog_url_is_refused_and_nothing_changes(alice_client, alice, typed):
     response = alice_client.post(
         "/settings/", {"display_name": "Someone Else", "blog_url": typed, "email_on_join": "on"}
     )
     assert response.status_code == 200
-    assert "Enter a valid URL." in response.content.decode()
+    errors = response.context["form"].errors["blog_url"]
+    assert errors in (
+        ["Enter a web address starting with https:// or http://."],
+        ["Null characters are not allowed."],
+    )
     user = reload(alice)
     assert user.display_name == "Alice"
     assert user.blog_url == ""

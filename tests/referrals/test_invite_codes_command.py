@@ -40,3 +40,12 @@ def test_it_refuses_an_unknown_campaign_and_silly_numbers(campaign):
     with pytest.raises(CommandError, match="positive"):
         run("--count", "0")
     assert not Invite.objects.exists()
+
+
+def test_it_refuses_numbers_too_big_instead_of_a_traceback(campaign):
+    # 999,999,999 days overflows a datetime; a billion codes would exhaust memory.
+    with pytest.raises(CommandError, match="--expires at most 36,500 days"):
+        run("--count", "1", "--expires", "999999999")
+    with pytest.raises(CommandError, match="--count is at most 100,000"):
+        run("--count", "1000000000")
+    assert not Invite.objects.exists()

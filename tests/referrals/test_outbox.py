@@ -75,6 +75,13 @@ def age(rows, by: timedelta) -> None:
         OutboundEmail.objects.filter(pk=row.pk).update(created_at=row.created_at - by)
 
 
+def wait_out_backoff(row: OutboundEmail) -> None:
+    """As if the retry delay of a failed row had passed."""
+    OutboundEmail.objects.filter(pk=row.pk, status="pending").update(
+        locked_until=timezone.now() - timedelta(seconds=1)
+    )
+
+
 def status(row: OutboundEmail) -> str:
     row.refresh_from_db()
     return row.status
@@ -282,10 +289,12 @@ def test_an_smtp_failure_leaves_the_row_pending_for_a_retry(alice, settings, mai
     assert row.status == "pending"
     assert row.attempts == 1
     assert row.last_error == "SMTPServerDisconnected: Connection unexpectedly closed"
-    assert row.locked_until is None
+    # Not before its backoff: 30 s after the first failure.
+    assert row.locked_until - timezone.now() > emails.RETRY_FIRST - timedelta(seconds=5)
     assert not InviteEvent.objects.filter(invite=invite, kind="sent").exists()
 
     settings.EMAIL_BACKEND = LOCMEM  # the server is back
+    wait_out_backoff(row)
     assert emails.deliver(row.pk) == "sent"
     assert len(mailoutbox) == 1
     row.refresh_from_db()
@@ -296,7 +305,10 @@ def test_it_gives_up_after_max_attempts_and_never_sends_afterwards(alice, settin
     invite = emails.invite_by_email(member=alice, address="zed@example.com")
     row = invite.emails.get()
     settings.EMAIL_BACKEND = f"{__name__}.SmtpDown"
-    outcomes = [emails.deliver(row.pk) for _ in range(emails.MAX_ATTEMPTS)]
+    outcomes = []
+    for _ in range(emails.MAX_ATTEMPTS):
+        outcomes.append(emails.deliver(row.pk))
+        wait_out_backoff(row)
     assert outcomes == ["retry"] * (emails.MAX_ATTEMPTS - 1) + ["failed"]
     row.refresh_from_db()
     assert row.status == "failed"
@@ -318,12 +330,34 @@ def test_an_email_that_gave_up_shows_as_failed_to_the_operator(admin_client, ali
     settings.EMAIL_BACKEND = f"{__name__}.SmtpDown"
     for _ in range(emails.MAX_ATTEMPTS):
         emails.deliver(row.pk)
+        wait_out_backoff(row)
 
     listing = admin_client.get("/admin/referrals/outboundemail/?status__exact=failed")
     assert listing.status_code == 200
     assert list(listing.context["cl"].result_list) == [row]
     detail = admin_client.get(f"/admin/referrals/outboundemail/{row.pk}/change/")
     assert "SMTPServerDisconnected: Connection unexpectedly closed" in detail.content.decode()
+
+
+def test_a_failed_email_waits_out_its_backoff_even_for_the_sweep(alice, settings, mailoutbox):
+    row = emails.invite_by_email(member=alice, address="zed@example.com").emails.get()
+    age([row], emails.STUCK_AFTER * 2)  # old enough for the sweep
+    settings.EMAIL_BACKEND = f"{__name__}.SmtpDown"
+    assert emails.deliver(row.pk) == "retry"
+    # A sweep or a stray second task right after the failure does not hammer
+    # the server (five quick tries would give the e-mail up during a short outage).
+    settings.EMAIL_BACKEND = LOCMEM
+    assert row.pk not in emails.stuck_ids()
+    assert emails.deliver(row.pk) == "busy"
+    assert mailoutbox == []
+    # The delays grow: 30 s, 60 s, 120 s, ...
+    assert [emails.retry_delay(n).total_seconds() for n in (1, 2, 3, 4)] == [30, 60, 120, 240]
+    assert 29 <= emails.seconds_until_retry(row.pk) <= 31 + 1
+
+    wait_out_backoff(row)
+    assert emails.stuck_ids() == [row.pk]
+    assert emails.deliver(row.pk) == "sent"
+    assert len(mailoutbox) == 1
 
 
 # --- The sweep ------------------------------------------------------------------

@@ -3,6 +3,9 @@ from django.core.management.base import BaseCommand, CommandError
 from referrals.models import Campaign
 from referrals.services import create_seed_codes
 
+MAX_COUNT = 100_000
+MAX_EXPIRES_DAYS = 36_500
+
 
 class Command(BaseCommand):
     help = "Create seed invite codes for a campaign and print one per line."
@@ -16,6 +19,12 @@ class Command(BaseCommand):
     def handle(self, *args, campaign=None, count, uses, expires, **options):
         if count < 1 or uses < 1 or (expires is not None and expires < 1):
             raise CommandError("--count, --uses and --expires must be positive numbers")
+        # Past these, timedelta overflows or one run tries to hold millions of rows.
+        if count > MAX_COUNT or (expires is not None and expires > MAX_EXPIRES_DAYS):
+            raise CommandError(
+                f"--count is at most {MAX_COUNT:,} per run and --expires at most "
+                f"{MAX_EXPIRES_DAYS:,} days"
+            )
         try:
             target = Campaign.objects.get(slug=campaign) if campaign else Campaign.default()
         except Campaign.DoesNotExist:
