@@ -2,6 +2,8 @@ from django import forms
 
 
 class InviteLinkForm(forms.Form):
+    # A fresh id per page view: posting the same form twice makes one invite.
+    submission = forms.UUIDField(required=False, widget=forms.HiddenInput)
     note = forms.CharField(
         label="Personal note (optional)",
         required=False,

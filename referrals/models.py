@@ -211,6 +211,8 @@ class Invite(models.Model):
     note = models.TextField(blank=True, max_length=1000)
     created_at = models.DateTimeField(default=timezone.now)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    # The page form this invite came from: a form posted twice makes one invite.
+    submission = models.CharField(max_length=36, blank=True, default="", db_default="")
 
     objects = InviteQuerySet.as_manager()
 
@@ -220,6 +222,11 @@ class Invite(models.Model):
             # The database itself refuses an over-used code, whatever the code path.
             models.CheckConstraint(
                 condition=Q(uses__lte=F("max_uses")), name="invite_uses_within_max"
+            ),
+            models.UniqueConstraint(
+                fields=["owner", "submission"],
+                condition=~Q(submission=""),
+                name="one_invite_per_submission",
             ),
         ]
         indexes = [models.Index(fields=["owner", "-created_at"], name="invite_owner_idx")]

@@ -138,8 +138,23 @@ def _enqueue_fold() -> None:
         logger.warning("could not enqueue fold_tree; the periodic fold will catch up")
 
 
-def create_invite(*, member: Member, recipient_email: str = "", note: str = "") -> Invite:
-    """Spend invites from `member`'s quota on a new code; NoInvitesLeft when there are none."""
+def create_invite(
+    *, member: Member, recipient_email: str = "", note: str = "", submission: str = ""
+) -> Invite:
+    """Spend invites from `member`'s quota on a new code; NoInvitesLeft when there are none.
+
+    A `submission` seen before (the same form posted twice) returns that
+    submission's invite and spends nothing.
+    """
+    if submission:
+        try:
+            return _create_invite(member, recipient_email, note, submission)
+        except IntegrityError:  # one_invite_per_submission: the rollback gave the quota back
+            return Invite.objects.get(owner=member, submission=submission)
+    return _create_invite(member, recipient_email, note, submission)
+
+
+def _create_invite(member: Member, recipient_email: str, note: str, submission: str) -> Invite:
     campaign = member.campaign
     cost = campaign.uses_per_code
     now = timezone.now()
@@ -158,6 +173,7 @@ def create_invite(*, member: Member, recipient_email: str = "", note: str = "") 
             recipient_email=recipient_email,
             note=note,
             created_at=now,
+            submission=submission,
         )
         InviteEvent.objects.create(invite=invite, kind=InviteEvent.Kind.CREATED, at=now)
     member.invites_left -= cost

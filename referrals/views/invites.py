@@ -1,5 +1,7 @@
 """/invites/: the page early adopters live in. Create, send, share, track, revoke."""
 
+import uuid
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Prefetch
@@ -25,6 +27,7 @@ def invites(request):
         "referrals/invites.html",
         {
             "sections": sections,
+            "submission": uuid.uuid4(),
             "link_form": InviteLinkForm(),
             "email_form": InviteEmailForm(),
         },
@@ -87,7 +90,11 @@ def create_link(request):
         _show_form_errors(request, form)
         return redirect("invites")
     try:
-        invite = services.create_invite(member=member, note=form.cleaned_data["note"])
+        invite = services.create_invite(
+            member=member,
+            note=form.cleaned_data["note"],
+            submission=str(form.cleaned_data["submission"] or ""),
+        )
     except errors.NoInvitesLeft as refused:
         messages.error(request, refused.message)
     else:

@@ -138,6 +138,24 @@ def test_making_an_invite_link_spends_one_invite(alice_client, alice):
     assert 'class="status created">created<' in invite_item(content, invite)
 
 
+def test_the_same_link_form_posted_twice_makes_one_invite(alice_client, alice):
+    submission = re.search(r'name="submission" value="([0-9a-f-]{36})"', page(alice_client)).group(
+        1
+    )
+    form = {"member": alice.pk, "note": "For Zed", "submission": submission}
+    first = alice_client.post("/invites/new/", form, follow=True)
+    again = alice_client.post("/invites/new/", form, follow=True)
+    invite = Invite.objects.get(owner=alice)
+    link = f"New invite link ready: {invite.absolute_link()}"
+    assert messages_shown(first.content.decode()) == [link]
+    assert messages_shown(again.content.decode()) == [link]
+    assert invites_left_shown(again.content.decode()) == 2
+    # The page after it carries a new id: the next link is a new invite.
+    fresh = re.search(r'name="submission" value="([0-9a-f-]{36})"', again.content.decode()).group(1)
+    alice_client.post("/invites/new/", {**form, "submission": fresh})
+    assert Invite.objects.filter(owner=alice).count() == 2
+
+
 def test_revoking_gives_the_invite_back_and_shows_it_revoked(alice_client, alice):
     invite = services.create_invite(member=alice)
     response = alice_client.post(f"/invites/{invite.pk}/revoke/", follow=True)
