@@ -5,6 +5,7 @@ from .views import invites, network, public
 urlpatterns = [
     path("", public.home, name="home"),
     path("i/<str:code>/", public.invite_landing, name="invite_landing"),
+    path("i/<str:code>/accept/", public.accept_invite, name="invite_accept"),
     path("no-invites/<str:token>/", public.dont_invite, name="dont_invite"),
     path("invites/", invites.invites, name="invites"),
     path("invites/new/", invites.create_link, name="invite_create"),

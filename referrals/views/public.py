@@ -1,9 +1,11 @@
 import hashlib
 
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.adapter import SESSION_CODE_KEY
 
@@ -40,11 +42,41 @@ def invite_landing(request, code: str):
     request.session[SESSION_CODE_KEY] = invite.code
     _record_open(request, invite)
     signup_url = reverse("account_signup") + "?" + urlencode({"code": invite.display_code})
+    # Someone with an account already joins this campaign with it, not a new one.
+    membership = None
+    if request.user.is_authenticated:
+        membership = request.user.memberships.filter(campaign=invite.campaign).first()
     return render(
         request,
         "referrals/landing.html",
-        {"invite": invite, "inviter": invite.owner, "signup_url": signup_url},
+        {
+            "invite": invite,
+            "inviter": invite.owner,
+            "signup_url": signup_url,
+            "membership": membership,
+        },
     )
+
+
+@login_required
+@require_POST
+def accept_invite(request, code: str):
+    """A logged-in person joins the invite's campaign with the account they have."""
+    if throttle.is_throttled(request):
+        return throttled(request)
+    try:
+        member = services.redeem_invite(
+            code=code, user=request.user, signup_ip=throttle.client_ip(request)
+        )
+    except errors.UnknownCode as refused:
+        throttle.record_failed_guess(request)
+        return _refused(request, refused)
+    except errors.InviteRefused as refused:
+        messages.error(request, refused.message)
+        return redirect("invite_landing", code=codes.normalize(code) or "-")
+    request.session.pop(SESSION_CODE_KEY, None)
+    messages.success(request, f"Welcome to {member.campaign.name}.")
+    return redirect("invites")
 
 
 def _record_open(request, invite) -> None:
