@@ -96,3 +96,19 @@ def test_turning_join_emails_off_stops_the_notice(alice_client, alice):
     invite = services.create_invite(member=alice)
     services.redeem_invite(code=invite.code, user=make_user("bob"))
     assert not OutboundEmail.objects.filter(kind="invitee_joined").exists()
+
+
+def test_control_and_direction_characters_are_dropped_from_a_display_name(alice_client, alice):
+    # U+202E (right-to-left override) would flip everything after the name.
+    response = alice_client.post(
+        "/settings/",
+        {
+            "display_name": "Alice\u202e\u0007 Smith",
+            "blog_url": "",
+            "email_on_join": "on",
+            "email_on_activation": "on",
+        },
+    )
+    assert response.status_code == 302
+    alice.user.refresh_from_db()
+    assert alice.user.display_name == "Alice Smith"
