@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from rest_framework import serializers
 
 from referrals.models import Campaign, Invite, Member
@@ -9,6 +11,24 @@ from referrals.models import Campaign, Invite, Member
 # Larger numbers cannot be ids (bigint) or depths (int) in any of our databases.
 MAX_ID = 2**63 - 1
 MAX_DEPTH = 2**31 - 1
+SLUG = re.compile(r"[-a-zA-Z0-9_]{1,50}")
+
+
+def is_slug(text: str) -> bool:
+    """A campaign slug as the URLs spell it; anything else (a NUL byte, say) names no campaign."""
+    return bool(SLUG.fullmatch(text))
+
+
+class CampaignSlugField(serializers.SlugRelatedField):
+    """A campaign by slug; a value no slug can be is "does not exist", never a query.
+
+    PostgreSQL refuses a NUL byte in a query: without this check one is a 500.
+    """
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str) or not is_slug(data):
+            self.fail("does_not_exist", slug_name=self.slug_field, value=str(data)[:50])
+        return super().to_internal_value(data)
 
 
 class CampaignSerializer(serializers.ModelSerializer):

@@ -1,6 +1,6 @@
 """/api/: the versioned REST API under v1/, its OpenAPI schema and its docs."""
 
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView
 
 from . import views, webhook_views
@@ -51,4 +51,6 @@ urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api_schema"),
     path("docs/", SwaggerDocs.as_view(url_name="api_schema"), name="api_docs"),
     path("v1/", include(v1)),
+    # Scripts get JSON for a mistyped path too, not the site's HTML 404 page.
+    re_path(r"^v1/", views.not_found, name="api_not_found"),
 ]

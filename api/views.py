@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.core.cache import cache
 from django.db.models import Max
+from django.http import JsonResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -228,6 +229,8 @@ class InviteList(generics.ListCreateAPIView):
         invites = Invite.objects.filter(owner__user=self.request.user).select_related("campaign")
         campaign = self.request.query_params.get("campaign")
         if campaign:
+            if not s.is_slug(campaign):
+                raise ValidationError({"campaign": ["Not a campaign slug."]})
             invites = invites.filter(campaign__slug=campaign)
         return invites
 
@@ -294,3 +297,8 @@ class InviteDetail(generics.RetrieveAPIView):
         return get_object_or_404(
             Invite.objects.select_related("campaign"), pk=invite_id, owner__user=self.request.user
         )
+
+
+def not_found(request, *args, **kwargs) -> JsonResponse:
+    """Any /api/v1/ path that names no endpoint: a JSON 404 like every other API error."""
+    return JsonResponse({"detail": "No such API endpoint."}, status=404)

@@ -15,11 +15,11 @@ from webhooks.targets import UnsafeTarget, check_url
 
 from .pagination import NewestFirstPagination
 from .permissions import IsMarketer
-from .serializers import MAX_ID
+from .serializers import MAX_ID, CampaignSlugField
 
 
 class EndpointSerializer(serializers.ModelSerializer):
-    campaign = serializers.SlugRelatedField(slug_field="slug", queryset=Campaign.objects.none())
+    campaign = CampaignSlugField(slug_field="slug", queryset=Campaign.objects.none())
     events = serializers.ListField(
         child=serializers.ChoiceField(choices=[(e.value, e.label) for e in SUBSCRIBABLE]),
         allow_empty=False,

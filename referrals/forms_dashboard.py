@@ -209,6 +209,9 @@ class SeedImportForm(forms.Form):
         return upload
 
 
+MAX_MEMBER_ID = 2**63 - 1
+
+
 class GrantForm(forms.Form):
     invites = forms.IntegerField(
         min_value=1, max_value=services.MAX_GRANT, initial=3, label="Extra invites each"
@@ -223,7 +226,15 @@ class GrantForm(forms.Form):
     def clean(self):
         cleaned = super().clean()
         raw = self.data.getlist("member") if hasattr(self.data, "getlist") else []
-        self.member_ids = sorted({int(value) for value in raw if str(value).isdigit()})
+        # ASCII digits only ("²".isdigit() is true, int() refuses it), within bigint.
+        self.member_ids = sorted(
+            {
+                int(value)
+                for value in map(str, raw)
+                if value.isascii() and value.isdigit() and len(value) <= 19
+                if int(value) <= MAX_MEMBER_ID
+            }
+        )
         if not self.member_ids:
             raise forms.ValidationError("Tick at least one member to grant invites to.")
         if len(self.member_ids) > 1000:

@@ -82,6 +82,12 @@ def decode(data: bytes) -> str:
     """The uploaded bytes as text; ImportRefused when they are not a UTF-8 text file."""
     if len(data) > MAX_BYTES:
         raise ImportRefused(f"The file is larger than {MAX_BYTES // 1_000_000} MB.")
+    if b"\x00" in data:
+        # UTF-16 exports and binary files; PostgreSQL also refuses NUL in text.
+        raise ImportRefused(
+            "The file is not a UTF-8 text file (it contains NUL bytes). "
+            "Save it as “CSV UTF-8” and try again."
+        )
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -90,9 +96,20 @@ def decode(data: bytes) -> str:
         ) from None
 
 
+def delimiter_of(text: str) -> str:
+    """The file's separator, from its first line: ',' unless that line has none and
+    has ';' (Excel in much of Europe) or a tab (copied from a spreadsheet)."""
+    first = text.lstrip("\r\n").split("\n", 1)[0]
+    if "," not in first:
+        for candidate in (";", "\t"):
+            if candidate in first:
+                return candidate
+    return ","
+
+
 def parse(text: str) -> list[Row]:
     """The CSV's rows (name, e-mail) with their line numbers; ImportRefused for a bad file."""
-    reader = csv.reader(io.StringIO(text))
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter_of(text))
     lines: list[tuple[int, list[str]]] = []
     try:
         for cells in reader:

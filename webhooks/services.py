@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import http.client
 import json
 import logging
 import urllib.error
@@ -31,7 +32,7 @@ from django.utils import timezone
 from referrals.models import Campaign, Member
 
 from .models import Delivery, Endpoint, Event, EventType
-from .targets import UnsafeTarget, check_url
+from .targets import UnsafeTarget, check_peer, check_url
 
 logger = logging.getLogger(__name__)
 
@@ -210,7 +211,11 @@ def deliver(delivery_id: int) -> str:
         EVENT_HEADER: delivery.event.type,
         DELIVERY_HEADER: str(delivery.event.event_id),
     }
-    code, error = _post(endpoint.url, body, headers)
+    try:
+        code, error = _post(endpoint.url, body, headers)
+    except UnsafeTarget as refused:
+        _finish(delivery, Delivery.Status.FAILED, error=str(refused))
+        return "failed"
     if code is not None and 200 <= code < 300:
         _finish(delivery, Delivery.Status.DELIVERED, code=code)
         return "delivered"
@@ -231,7 +236,39 @@ class _NoRedirects(urllib.request.HTTPRedirectHandler):
         return None
 
 
-_opener = urllib.request.build_opener(urllib.request.ProxyHandler({}), _NoRedirects)
+class _PeerChecked(http.client.HTTPConnection):
+    # Checks the address the TCP connection reached, before TLS and the request.
+    def connect(self):
+        super().connect()
+        try:
+            check_peer(self.sock)
+        except UnsafeTarget:
+            self.close()
+            raise
+
+
+class _CheckedHTTPConnection(_PeerChecked):
+    pass
+
+
+class _CheckedHTTPSConnection(http.client.HTTPSConnection, _PeerChecked):
+    # HTTPSConnection.connect -> _PeerChecked.connect (TCP, check) -> TLS.
+    pass
+
+
+class _CheckedHTTPHandler(urllib.request.HTTPHandler):
+    def http_open(self, req):
+        return self.do_open(_CheckedHTTPConnection, req)
+
+
+class _CheckedHTTPSHandler(urllib.request.HTTPSHandler):
+    def https_open(self, req):
+        return self.do_open(_CheckedHTTPSConnection, req, context=self._context)
+
+
+_opener = urllib.request.build_opener(
+    urllib.request.ProxyHandler({}), _NoRedirects, _CheckedHTTPHandler, _CheckedHTTPSHandler
+)
 
 
 def _post(url: str, body: bytes, headers: dict[str, str]) -> tuple[int | None, str]:
@@ -244,6 +281,8 @@ def _post(url: str, body: bytes, headers: dict[str, str]) -> tuple[int | None, s
     except urllib.error.HTTPError as answered:
         answered.close()
         return answered.code, f"HTTP {answered.code} {answered.reason}"
+    except UnsafeTarget:
+        raise  # not worth a retry: the caller gives the delivery up
     except Exception as exc:  # DNS, refused, reset, timeout, TLS: all worth a retry
         return None, f"{type(exc).__name__}: {exc}"
 

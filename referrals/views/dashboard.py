@@ -20,7 +20,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from .. import access, imports, services, stats
+from .. import access, exports, imports, services, stats
 from ..forms_dashboard import (
     BadgeSettingsForm,
     CampaignForm,
@@ -115,18 +115,34 @@ def campaign(request, campaign):
     context = {"campaign": campaign, "stats": figures, "current": "overview"}
     if figures is not None:
         daily = list(DailyStat.objects.filter(campaign=campaign).order_by("day"))
+        connectors = list(
+            Member.objects.filter(campaign=campaign)
+            .select_related("user")
+            .order_by("-activated_invitee_count", "id")[:TOP_CONNECTORS]
+        )
+        charts = stats.chart_data(figures, daily)
+        charts["connectors"] = connectors_chart(connectors)
         context |= {
             "headline": stats.headline(figures),
-            "charts": stats.chart_data(figures, daily),
+            "charts": charts,
             "definitions": stats.DEFINITIONS,
-            "connectors": list(
-                Member.objects.filter(campaign=campaign)
-                .select_related("user")
-                .order_by("-activated_invitee_count", "id")[:TOP_CONNECTORS]
-            ),
+            "connectors": connectors,
             "grant_form": GrantForm(),
         }
     return render(request, "dashboard/campaign.html", context)
+
+
+def connectors_chart(connectors: list[Member]) -> dict:
+    """The top connectors chart: activated invitees (the ranking) beside downline sizes.
+
+    Names go to the page through json_script and are drawn on a canvas, so a
+    display name is never parsed as HTML.
+    """
+    return {
+        "labels": [f"#{m.join_number} {m.name}" if m.join_number else m.name for m in connectors],
+        "activated": [m.activated_invitee_count for m in connectors],
+        "downline": [m.downline_size for m in connectors],
+    }
 
 
 @require_POST
@@ -278,5 +294,5 @@ def import_report_csv(request, campaign, job_id: int):
 
 
 def _csv_safe(value: str) -> str:
-    # A cell starting with = + - @ is a formula in spreadsheets: keep it text.
-    return f"'{value}" if value[:1] in {"=", "+", "-", "@"} else value
+    # A cell starting with = + - @ (or a tab or CR) is a formula in spreadsheets: keep it text.
+    return exports.safe_cell(value)

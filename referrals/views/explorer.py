@@ -24,6 +24,7 @@ from ..access import get_managed_campaign, is_marketer
 from ..models import Campaign, Member
 
 PAGE = 50
+MAX_ID = 2**63 - 1  # the largest bigint: a bigger id matches no row, and SQLite overflows
 SEARCH_LIMIT = 20
 _JOIN_NUMBER = re.compile(r"#?\s*(\d{1,10})")
 
@@ -55,6 +56,8 @@ def roots(campaign: Campaign, *, after_id: int = 0, limit: int = PAGE) -> list[M
 
 
 def find_member(campaign: Campaign, member_id: int) -> Member:
+    if member_id > MAX_ID:
+        raise Http404("No such member in this campaign")
     try:
         return Member.objects.select_related("user").get(pk=member_id, campaign=campaign)
     except Member.DoesNotExist:
@@ -64,7 +67,7 @@ def find_member(campaign: Campaign, member_id: int) -> Member:
 def search(campaign: Campaign, query: str, *, limit: int = SEARCH_LIMIT) -> list[Member]:
     """Members by join number ("#42"), else by username prefix, then display-name prefix."""
     query = query.strip()[:150]
-    if not query:
+    if not query or "\x00" in query:  # no name holds a NUL (and PostgreSQL refuses one)
         return []
     members = Member.objects.filter(campaign=campaign).select_related("user")
     if number := _JOIN_NUMBER.fullmatch(query):
@@ -116,11 +119,16 @@ def _page(campaign: Campaign, members: list[Member], limit: int, next_url: str) 
     }
 
 
+def member_id_from(text: str) -> int | None:
+    """A member id typed into a URL, or None: ASCII digits only ("²" is a digit to
+    str.isdigit), and small enough for a bigint column."""
+    if not (text.isascii() and text.isdigit()) or len(text) > 19 or int(text) > MAX_ID:
+        return None
+    return int(text)
+
+
 def _after(request) -> int:
-    try:
-        return max(0, int(request.GET.get("after", 0)))
-    except ValueError:
-        return 0
+    return member_id_from(request.GET.get("after", "")) or 0
 
 
 @marketer_campaign
@@ -158,9 +166,9 @@ def explorer(request, campaign):
     query = request.GET.get("q", "").strip()
     focus = path = None
     if member_id := request.GET.get("member", ""):
-        if not member_id.isdigit():
+        if (pk := member_id_from(member_id)) is None:
             raise Http404("No such member in this campaign")
-        focus = find_member(campaign, int(member_id))
+        focus = find_member(campaign, pk)
         path = [*tree.ancestors(focus), focus]
     context = {
         "campaign": campaign,

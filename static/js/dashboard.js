@@ -80,6 +80,41 @@
         }
       });
     }
+    drawConnectors(data, accent, ok);
+  }
+
+  function drawConnectors(data, accent, ok) {
+    var canvas = document.getElementById("chart-connectors");
+    if (!canvas || !data.connectors) return;
+    var Chart = window.Chart;
+    new Chart(canvas, {
+      type: "bar",
+      data: {
+        labels: data.connectors.labels,
+        datasets: [
+          { label: "Activated invitees", data: data.connectors.activated,
+            backgroundColor: ok, xAxisID: "x" },
+          // A downline is often 100x the activated invitees: its own axis, on top.
+          { label: "Downline size", data: data.connectors.downline,
+            backgroundColor: accent + "66", borderColor: accent, borderWidth: 1, xAxisID: "x2" }
+        ]
+      },
+      options: {
+        indexAxis: "y",
+        scales: {
+          x: { beginAtZero: true, position: "bottom", ticks: { precision: 0 },
+               title: { display: true, text: "Activated invitees" } },
+          x2: { beginAtZero: true, position: "top", ticks: { precision: 0 },
+                grid: { drawOnChartArea: false },
+                title: { display: true, text: "Downline size" } },
+          y: { ticks: { autoSkip: false,
+                        callback: function (value) {
+                          var label = this.getLabelForValue(value);
+                          return label.length > 22 ? label.slice(0, 21) + "…" : label;
+                        } } }
+        }
+      }
+    });
   }
 
   function pollImport() {

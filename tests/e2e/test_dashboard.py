@@ -61,11 +61,16 @@ def test_a_marketer_reads_the_figures_and_seeds_a_campaign(live_server, browser,
     page.wait_for_url(f"{live_server.url}/dashboard/default/")
     assert page.inner_text("[data-kpi=members] dd") == "10"
     assert "Figures as of" in page.inner_text("[data-testid=as-of]")
-    # Chart.js drew all three charts (a canvas it owns gets a width).
+    # Chart.js drew all four charts: daily, funnel, generations, top connectors.
     page.wait_for_function(
-        "document.querySelectorAll('canvas').length === 3 && "
+        "document.querySelectorAll('canvas').length === 4 && "
         "[...document.querySelectorAll('canvas')].every(c => window.Chart.getChart(c))"
     )
+    connectors = page.evaluate(
+        "(() => { const c = Chart.getChart(document.getElementById('chart-connectors'));"
+        " return c.data.datasets.map(d => d.label); })()"
+    )
+    assert connectors == ["Activated invitees", "Downline size"]
     assert page.inner_text("[data-testid=connectors] tbody tr:first-child td:nth-child(2)")
     shoot(page, "dashboard-campaign-demo")
 
