@@ -21,6 +21,8 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from config import celery as queue
+
 from . import errors, services
 from .models import DoNotInvite, Invite, InviteEvent, Member, OutboundEmail
 
@@ -170,16 +172,9 @@ def queue_notice(*, kind: str, invitee: Member) -> OutboundEmail | None:
 def enqueue_on_commit(outbox_id: int) -> None:
     """Queue delivery of one outbox row once the current transaction commits."""
 
-    def enqueue():
-        from .tasks import send_outbound_email
+    from .tasks import send_outbound_email
 
-        try:
-            send_outbound_email.delay(outbox_id)
-        except Exception:
-            # Broker down: the row stays pending and the sweep re-enqueues it.
-            logger.warning("could not enqueue e-mail %s; the sweep will retry", outbox_id)
-
-    transaction.on_commit(enqueue)
+    queue.enqueue_on_commit(send_outbound_email, outbox_id, what=f"e-mail {outbox_id}")
 
 
 # --- Delivery -----------------------------------------------------------------

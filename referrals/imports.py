@@ -32,6 +32,8 @@ from django.db.models import F, Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from config.celery import enqueue_on_commit
+
 from . import emails
 from .models import (
     Campaign,
@@ -222,18 +224,15 @@ def start(*, campaign: Campaign, user, filename: str, data: bytes, note: str = "
             note=note,
             total_rows=len(rows),
         )
-        transaction.on_commit(lambda: _enqueue(job.pk))
+        _enqueue(job.pk)
     return job
 
 
 def _enqueue(job_id: int) -> None:
     from .tasks import run_seed_import
 
-    try:
-        run_seed_import.delay(job_id)
-    except Exception:
-        # Broker down: the job stays queued and the sweep enqueues it later.
-        logger.warning("could not enqueue seed import %s; the sweep will retry", job_id)
+    # Broker down: the job stays queued and the sweep enqueues it later.
+    enqueue_on_commit(run_seed_import, job_id, what=f"seed import {job_id}")
 
 
 def _lapsed(now) -> Q:

@@ -15,6 +15,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from config.celery import enqueue_on_commit
 from webhooks import services as webhooks
 
 from . import codes, errors
@@ -87,7 +88,7 @@ def redeem_invite(*, code: str, user, signup_ip: str | None = None) -> Member:
         InviteEvent.objects.create(invite=invite, kind=InviteEvent.Kind.REDEEMED, at=now)
         _notify_inviter(OutboundEmail.Kind.INVITEE_JOINED, member)
         webhooks.member_joined(member)
-        transaction.on_commit(_enqueue_fold)
+        _enqueue_fold()
     return member
 
 
@@ -110,7 +111,7 @@ def join_without_code(*, campaign: Campaign, user) -> Member:
             )
     except IntegrityError:
         raise errors.AlreadyMember(campaign.name) from None
-    transaction.on_commit(_enqueue_fold)
+    _enqueue_fold()
     return member
 
 
@@ -123,19 +124,13 @@ def _notify_inviter(kind: str, member: Member) -> None:
 def _enqueue_awards(member_ids: list[int]) -> None:
     from badges.tasks import award_badges  # badges build on referrals
 
-    try:
-        award_badges.delay(member_ids)
-    except Exception:  # broker down: the periodic award sweep catches up
-        logger.warning("could not enqueue award_badges; the sweep will catch up")
+    enqueue_on_commit(award_badges, member_ids, what="award_badges")
 
 
 def _enqueue_fold() -> None:
     from .tasks import fold_tree
 
-    try:
-        fold_tree.delay()
-    except Exception:  # broker down: the periodic fold catches up
-        logger.warning("could not enqueue fold_tree; the periodic fold will catch up")
+    enqueue_on_commit(fold_tree, what="fold_tree")
 
 
 def create_invite(
@@ -261,7 +256,7 @@ def activate_member(*, member: Member) -> bool:
         _notify_inviter(OutboundEmail.Kind.INVITEE_ACTIVATED, member)
         webhooks.member_activated(member)
         if member.inviter_id:
-            transaction.on_commit(lambda: _enqueue_awards([member.inviter_id]))
+            _enqueue_awards([member.inviter_id])
         if member.inviter_id:
             Member.objects.filter(pk=member.inviter_id).update(
                 activated_invitee_count=F("activated_invitee_count") + 1

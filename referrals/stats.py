@@ -47,6 +47,8 @@ from django.db.models import (
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
+from config.celery import enqueue_on_commit
+
 from .models import Campaign, CampaignStats, DailyStat, Invite, InviteEvent, Member, Redemption
 
 logger = logging.getLogger(__name__)
@@ -210,13 +212,7 @@ def queue_refresh(campaign: Campaign) -> bool:
         return False
     from .tasks import refresh_campaign_stats
 
-    def enqueue():
-        try:
-            refresh_campaign_stats.delay(campaign.pk)
-        except Exception:  # broker down: the periodic refresh catches up
-            logger.warning("could not enqueue refresh_campaign_stats; beat will catch up")
-
-    transaction.on_commit(enqueue)
+    enqueue_on_commit(refresh_campaign_stats, campaign.pk, what="refresh_campaign_stats")
     return True
 
 

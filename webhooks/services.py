@@ -29,6 +29,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from config.celery import enqueue_on_commit
 from referrals.models import Campaign, Member
 
 from .models import Delivery, Endpoint, Event, EventType
@@ -124,16 +125,10 @@ def _emit(event_type: str, campaign: Campaign, *, key: str, data: Callable[[], d
 
 
 def _enqueue_on_commit(delivery_id: int) -> None:
-    def enqueue():
-        from .tasks import deliver_webhook
+    from .tasks import deliver_webhook
 
-        try:
-            deliver_webhook.delay(delivery_id)
-        except Exception:
-            # Broker down: the row stays pending and the sweep re-enqueues it.
-            logger.warning("could not enqueue webhook delivery %s; the sweep will", delivery_id)
-
-    transaction.on_commit(enqueue)
+    # Broker down: the row stays pending and the sweep re-enqueues it.
+    enqueue_on_commit(deliver_webhook, delivery_id, what=f"webhook delivery {delivery_id}")
 
 
 def send_test_event(*, endpoint: Endpoint) -> Delivery:
