@@ -18,7 +18,7 @@ from xml.sax.saxutils import escape, quoteattr
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from .models import Campaign, Invite, Member
+from .models import Campaign, Invite, Member, invite_status
 
 BATCH = 5000
 
@@ -92,18 +92,7 @@ def _csv(header: list[str], rows: Iterable[tuple]) -> Iterator[str]:
 
 def members_csv(campaign: Campaign, batch: int = BATCH) -> Iterator[str]:
     """The campaign's members, one row each, in id order."""
-    fields = [
-        "id",
-        "inviter_id",
-        "depth",
-        "join_number",
-        "joined_at",
-        "activated_at",
-        "downline_size",
-        "invitee_count",
-        "activated_invitee_count",
-        "user__username",
-    ]
+    fields = [*MEMBER_COLUMNS[:-1], "user__username"]  # the same columns, read from the rows
     for_csv = (
         (pk, inviter or "", depth, number or "", _when(joined), _when(activated), down, kids,
          active, safe_cell(username or ""))
@@ -111,17 +100,6 @@ def members_csv(campaign: Campaign, batch: int = BATCH) -> Iterator[str]:
         in in_batches(Member.objects.filter(campaign=campaign), fields, batch)
     )  # fmt: skip
     return _csv(MEMBER_COLUMNS, for_csv)
-
-
-def invite_status(*, uses: int, max_uses: int, expires_at, revoked_at, now) -> str:
-    """Invite.status from the row's values, without building a model per row."""
-    if revoked_at:
-        return "revoked"
-    if uses >= max_uses:
-        return "redeemed"
-    if expires_at is not None and expires_at <= now:
-        return "expired"
-    return "open"
 
 
 def invites_csv(campaign: Campaign, batch: int = BATCH) -> Iterator[str]:

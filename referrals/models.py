@@ -297,13 +297,24 @@ class Invite(models.Model):
 
     @property
     def status(self) -> str:
-        if self.revoked_at:
-            return "revoked"
-        if self.is_used_up():
-            return "redeemed"
-        if self.is_expired():
-            return "expired"
-        return "open"
+        return invite_status(
+            uses=self.uses,
+            max_uses=self.max_uses,
+            expires_at=self.expires_at,
+            revoked_at=self.revoked_at,
+            now=timezone.now(),
+        )
+
+
+def invite_status(*, uses: int, max_uses: int, expires_at, revoked_at, now) -> str:
+    """An invite's status from its values: exports use it without building models."""
+    if revoked_at:
+        return "revoked"
+    if uses >= max_uses:
+        return "redeemed"
+    if expires_at is not None and expires_at <= now:
+        return "expired"
+    return "open"
 
 
 class InviteEvent(models.Model):
