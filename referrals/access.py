@@ -27,6 +27,11 @@ def managed_campaigns(user):
     """The campaigns this user may read and change; empty for non-marketers."""
     if not is_marketer(user):
         return Campaign.objects.none()
+    return granted_campaigns(user)
+
+
+def granted_campaigns(user):
+    """The campaigns granted to this user (all, for superusers), whatever their role."""
     if user.is_superuser:
         return Campaign.objects.all()
     return Campaign.objects.filter(marketers=user)

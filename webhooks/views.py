@@ -1,6 +1,6 @@
 """/dashboard/<slug>/webhooks/: a campaign's endpoints and their recent deliveries, for marketers.
 
-The same guards as the rest of the dashboard (referrals.views.dashboard.managed):
+The same guards as the rest of the dashboard (referrals.views.guards.managed):
 logged in, a marketer, and running this campaign, else 404. Endpoints are always
 looked up within that campaign, so another campaign's endpoint ids are a 404 too.
 """
@@ -14,7 +14,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from referrals.views.dashboard import managed
+from referrals.views.guards import managed
 
 from . import services
 from .forms import EndpointForm

@@ -8,11 +8,8 @@ costs the same handful of queries as a small one.
 from __future__ import annotations
 
 import csv
-import functools
 
 from django.contrib import messages
-from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -29,36 +26,10 @@ from ..forms_dashboard import (
     SeedImportForm,
 )
 from ..models import DailyStat, ImportJob, InviteGrant, Member
+from .guards import managed, marketer_required
 
 TOP_CONNECTORS = 15
 REPORT_ROWS_SHOWN = 500
-
-
-def marketer_required(view):
-    """Logged in (else to the login page) and a marketer (else 403)."""
-
-    @functools.wraps(view)
-    def wrapper(request, *args, **kwargs):
-        if not request.user.is_authenticated:
-            return redirect_to_login(request.get_full_path())
-        if not access.is_marketer(request.user):
-            raise PermissionDenied("The dashboard is for the campaign's marketers.")
-        request.is_marketer = True  # spares the nav's context processor a query
-        return view(request, *args, **kwargs)
-
-    return wrapper
-
-
-def managed(view):
-    """A marketer view of one campaign: `slug` becomes the campaign, or 404 if not theirs."""
-
-    @marketer_required
-    @functools.wraps(view)
-    def wrapper(request, slug, *args, **kwargs):
-        campaign = access.get_managed_campaign(request.user, slug)
-        return view(request, campaign, *args, **kwargs)
-
-    return wrapper
 
 
 @marketer_required

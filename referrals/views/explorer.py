@@ -9,38 +9,21 @@ their unique index), so a million-member campaign opens like a small one.
 
 from __future__ import annotations
 
-import functools
 import re
 
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.http import Http404, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
 
 from .. import tree
-from ..access import get_managed_campaign, is_marketer
 from ..models import Campaign, Member
+from .guards import managed
 
 PAGE = 50
 MAX_ID = 2**63 - 1  # the largest bigint: a bigger id matches no row, and SQLite overflows
 SEARCH_LIMIT = 20
 _JOIN_NUMBER = re.compile(r"#?\s*(\d{1,10})")
-
-
-def marketer_campaign(view):
-    """Log in, be a marketer (403 otherwise), and run the campaign in the URL (404 otherwise)."""
-
-    @login_required
-    @functools.wraps(view)
-    def wrapper(request, slug, *args, **kwargs):
-        if not is_marketer(request.user):
-            raise PermissionDenied("The dashboard is for the campaign's marketers.")
-        campaign = get_managed_campaign(request.user, slug)
-        return view(request, campaign, *args, **kwargs)
-
-    return wrapper
 
 
 # --- Reads -------------------------------------------------------------------
@@ -131,14 +114,14 @@ def _after(request) -> int:
     return member_id_from(request.GET.get("after", "")) or 0
 
 
-@marketer_campaign
+@managed
 def roots_json(request, campaign):
     page = roots(campaign, after_id=_after(request), limit=PAGE + 1)
     url = reverse("dashboard_explorer_roots", args=[campaign.slug])
     return JsonResponse(_page(campaign, page, PAGE, url))
 
 
-@marketer_campaign
+@managed
 def children_json(request, campaign, member_id: int):
     member = find_member(campaign, member_id)
     page = tree.direct_invitees(member, after_id=_after(request), limit=PAGE + 1)
@@ -146,13 +129,13 @@ def children_json(request, campaign, member_id: int):
     return JsonResponse(_page(campaign, page, PAGE, url) | {"total": member.invitee_count})
 
 
-@marketer_campaign
+@managed
 def path_json(request, campaign, member_id: int):
     member = find_member(campaign, member_id)
     return JsonResponse({"path": [node(campaign, m) for m in [*tree.ancestors(member), member]]})
 
 
-@marketer_campaign
+@managed
 def search_json(request, campaign):
     found = search(campaign, request.GET.get("q", ""))
     return JsonResponse({"results": [node(campaign, m) for m in found]})
@@ -161,7 +144,7 @@ def search_json(request, campaign):
 # --- The page ----------------------------------------------------------------
 
 
-@marketer_campaign
+@managed
 def explorer(request, campaign):
     query = request.GET.get("q", "").strip()
     focus = path = None

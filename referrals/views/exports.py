@@ -4,7 +4,7 @@ from django.http import StreamingHttpResponse
 from django.utils import timezone
 
 from .. import exports
-from .explorer import marketer_campaign
+from .guards import managed
 
 
 def _download(chunks, *, campaign, name: str, content_type: str) -> StreamingHttpResponse:
@@ -17,7 +17,7 @@ def _download(chunks, *, campaign, name: str, content_type: str) -> StreamingHtt
     return response
 
 
-@marketer_campaign
+@managed
 def members_csv(request, campaign):
     return _download(
         exports.members_csv(campaign),
@@ -27,7 +27,7 @@ def members_csv(request, campaign):
     )
 
 
-@marketer_campaign
+@managed
 def invites_csv(request, campaign):
     return _download(
         exports.invites_csv(campaign),
@@ -37,7 +37,7 @@ def invites_csv(request, campaign):
     )
 
 
-@marketer_campaign
+@managed
 def tree_graphml(request, campaign):
     return _download(
         exports.tree_graphml(campaign),

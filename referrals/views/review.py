@@ -5,7 +5,7 @@ from django.utils import timezone
 
 from .. import suspicious
 from ..models import Member
-from .explorer import marketer_campaign
+from .guards import managed
 
 RULES = [
     (
@@ -30,7 +30,7 @@ RULES = [
 ]
 
 
-@marketer_campaign
+@managed
 def review(request, campaign):
     findings = suspicious.review(campaign, now=timezone.now())
     ids = {pk for found in findings.values() for f in found for pk in f.member_ids}
