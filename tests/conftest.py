@@ -1,4 +1,4 @@
-"""Shared personas: alice is a seed member, bob joined with alice's invite."""
+"""Shared personas: alice is a seed member, bob joined with alice's invite, mara markets."""
 
 import pytest
 from allauth.account.models import EmailAddress
@@ -64,3 +64,21 @@ def postgres():
         pytest.skip(
             "needs PostgreSQL: run with DATABASE_URL=postgres://postgres@127.0.0.1/passalong"
         )
+
+
+def marketer_of(campaign: Campaign, username: str):
+    """A user in the "marketers" group who runs `campaign` (and nothing else)."""
+    from django.contrib.auth.models import Group
+
+    from referrals.access import MARKETERS_GROUP
+
+    user = make_user(username)
+    user.groups.add(Group.objects.get_or_create(name=MARKETERS_GROUP)[0])
+    campaign.marketers.add(user)
+    return user
+
+
+@pytest.fixture
+def mara(campaign):
+    """A marketer who runs the default campaign only."""
+    return marketer_of(campaign, "mara")

@@ -1,22 +1,12 @@
 """API personas: mara runs the default campaign, olga another; alice and bob are members."""
 
 import pytest
-from django.contrib.auth.models import Group
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from referrals import services, tree
-from referrals.access import MARKETERS_GROUP
 from referrals.models import Campaign
-from tests.conftest import make_user
-
-
-def marketer_of(campaign: Campaign, username: str):
-    user = make_user(username)
-    group, _ = Group.objects.get_or_create(name=MARKETERS_GROUP)
-    user.groups.add(group)
-    campaign.marketers.add(user)
-    return user
+from tests.conftest import make_user, marketer_of
 
 
 def token_client(user) -> APIClient:
@@ -24,11 +14,6 @@ def token_client(user) -> APIClient:
     token, _ = Token.objects.get_or_create(user=user)
     client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
     return client
-
-
-@pytest.fixture
-def mara(campaign):
-    return marketer_of(campaign, "mara")
 
 
 @pytest.fixture

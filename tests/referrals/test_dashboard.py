@@ -3,12 +3,10 @@
 import io
 
 import pytest
-from django.contrib.auth.models import Group
 from django.core.management import call_command
 
 from referrals import stats
 from referrals.models import Campaign, CampaignStats
-from tests.conftest import make_user
 
 PASSWORD = "correct horse battery staple"
 
@@ -16,15 +14,6 @@ PASSWORD = "correct horse battery staple"
 @pytest.fixture
 def other_campaign(db):
     return Campaign.objects.create(slug="spring-launch", name="Spring launch")
-
-
-@pytest.fixture
-def mara(campaign):
-    """A marketer who runs the default campaign only."""
-    user = make_user("mara")
-    user.groups.add(Group.objects.get_or_create(name="marketers")[0])
-    campaign.marketers.add(user)
-    return user
 
 
 @pytest.fixture

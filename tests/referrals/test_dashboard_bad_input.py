@@ -5,20 +5,10 @@ import io
 import json
 
 import pytest
-from django.contrib.auth.models import Group
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from referrals import imports, tree
 from referrals.models import ImportJob, Invite
-from tests.conftest import make_user
-
-
-@pytest.fixture
-def mara(campaign):
-    user = make_user("mara")
-    user.groups.add(Group.objects.get_or_create(name="marketers")[0])
-    campaign.marketers.add(user)
-    return user
 
 
 @pytest.fixture

@@ -1,7 +1,6 @@
 """/dashboard/<slug>/settings/ and /dashboard/new/: a campaign's badge names, tiers and switches."""
 
 import pytest
-from django.contrib.auth.models import Group
 from django.db.models import F
 
 from badges import services as badges
@@ -19,15 +18,6 @@ DEFAULT_NAMES = {
     CONNECTOR: "Connector",
     TREE_BUILDER: "Tree builder",
 }
-
-
-@pytest.fixture
-def mara(campaign):
-    """A marketer who runs the default campaign only."""
-    user = make_user("mara")
-    user.groups.add(Group.objects.get_or_create(name="marketers")[0])
-    campaign.marketers.add(user)
-    return user
 
 
 @pytest.fixture

@@ -3,19 +3,10 @@
 import re
 
 import pytest
-from django.contrib.auth.models import Group
 
 from referrals import services
 from referrals.models import Campaign, InviteGrant, Member
 from tests.conftest import make_user
-
-
-@pytest.fixture
-def mara(campaign):
-    user = make_user("mara")
-    user.groups.add(Group.objects.get_or_create(name="marketers")[0])
-    campaign.marketers.add(user)
-    return user
 
 
 def invites_left(member) -> int:

@@ -30,14 +30,6 @@ Yan Yu, yan@example.com
 
 
 @pytest.fixture
-def mara(campaign):
-    user = make_user("mara")
-    user.groups.add(Group.objects.get_or_create(name="marketers")[0])
-    campaign.marketers.add(user)
-    return user
-
-
-@pytest.fixture
 def crowded(alice):
     """An address already invited, and one that opted out."""
     emails.invite_by_email(member=alice, address="taken@example.com")

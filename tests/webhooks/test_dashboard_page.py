@@ -6,17 +6,12 @@ import pytest
 from django.utils import timezone
 
 from referrals.models import Campaign
-from tests.api.conftest import marketer_of
+from tests.conftest import marketer_of
 from webhooks import services as webhooks
 from webhooks.models import Delivery, Endpoint, Event, EventType
 from webhooks.views import VERIFY_SNIPPET
 
 PAGE = "/dashboard/default/webhooks/"
-
-
-@pytest.fixture
-def mara(campaign):
-    return marketer_of(campaign, "mara")
 
 
 @pytest.fixture

@@ -4,7 +4,8 @@ import socket
 
 import pytest
 
-from tests.api.conftest import marketer_of, token_client
+from tests.api.conftest import token_client
+from tests.conftest import marketer_of
 from webhooks import services as webhooks
 from webhooks.models import Delivery
 from webhooks.targets import UnsafeTarget, check_url
