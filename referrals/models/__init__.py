@@ -1,0 +1,28 @@
+"""The referrals app's models, one module per part of the product.
+
+tree: campaigns and members; invites: invites, their events, redemptions and
+rewards; outbox: e-mail; dashboard: the marketers' figures, imports and grants.
+"""
+
+from .dashboard import CampaignStats, DailyStat, ImportJob, InviteGrant
+from .invites import Invite, InviteEvent, InviteQuerySet, Redemption, Reward, invite_status
+from .outbox import DoNotInvite, OutboundEmail
+from .tree import Campaign, Member, MemberQuerySet
+
+__all__ = [
+    "Campaign",
+    "CampaignStats",
+    "DailyStat",
+    "DoNotInvite",
+    "ImportJob",
+    "Invite",
+    "InviteEvent",
+    "InviteGrant",
+    "InviteQuerySet",
+    "Member",
+    "MemberQuerySet",
+    "OutboundEmail",
+    "Redemption",
+    "Reward",
+    "invite_status",
+]

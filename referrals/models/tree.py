@@ -1,0 +1,178 @@
+"""Campaigns and the member tree.
+
+The tree is stored as a materialized path (`Member.ancestry`) plus counters
+that a batch job folds in after signups commit, so that no signup has to
+lock a shared row. docs/architecture.md has the design and its numbers.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+
+class Campaign(models.Model):
+    class Activation(models.TextChoices):
+        VERIFIED_AND_RETURNED = "verified_returned", "E-mail verified and came back on a later day"
+        VERIFIED = "verified", "E-mail verified"
+        REPORTED = "reported", "Reported by the host product (API)"
+
+    slug = models.SlugField(unique=True)
+    name = models.CharField(max_length=120)
+    pitch = models.TextField(blank=True, help_text="Shown to invitees on the invite page.")
+    is_default = models.BooleanField(default=False)
+    is_open = models.BooleanField(default=True, help_text="Closed campaigns accept no signups.")
+    code_required = models.BooleanField(default=True)
+    default_quota = models.PositiveIntegerField(
+        default=3, help_text="Invites every new member receives to pass along."
+    )
+    uses_per_code = models.PositiveIntegerField(
+        default=1, help_text="How many people one member invite can bring in."
+    )
+    code_expiry_days = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Member invites expire after this many days; empty: never."
+    )
+    activation_rule = models.CharField(
+        max_length=20, choices=Activation.choices, default=Activation.VERIFIED_AND_RETURNED
+    )
+    reward_every = models.PositiveIntegerField(
+        default=3, help_text="Reward the inviter for every this many activated invitees; 0: never."
+    )
+    reward_invites = models.PositiveIntegerField(default=2, help_text="Invites granted per reward.")
+    daily_email_limit = models.PositiveIntegerField(
+        default=10,
+        db_default=10,
+        help_text="Invite e-mails one member may send per 24 hours (anti-bullhorn).",
+    )
+    marketers = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        blank=True,
+        related_name="marketed_campaigns",
+        help_text="Who may run this campaign on /dashboard/ (superusers may run every campaign).",
+    )
+    # Bookkeeping of the tree fold (tree.fold_new_members): the last join
+    # number handed out. Only the fold writes it, never a signup.
+    members_counted = models.PositiveIntegerField(default=0, editable=False)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_default"], condition=Q(is_default=True), name="one_default_campaign"
+            ),
+            models.CheckConstraint(condition=Q(uses_per_code__gte=1), name="campaign_uses_min_1"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @classmethod
+    def default(cls) -> Campaign:
+        return cls.objects.get(is_default=True)
+
+    def code_expiry(self) -> timedelta | None:
+        return timedelta(days=self.code_expiry_days) if self.code_expiry_days else None
+
+
+class MemberQuerySet(models.QuerySet):
+    def downline_of(self, member: Member) -> MemberQuerySet:
+        """Everyone below `member`: an index range scan on the ancestry prefix."""
+        return self.filter(
+            campaign_id=member.campaign_id, ancestry__startswith=member.subtree_prefix
+        )
+
+    def top_by_downline(self, campaign: Campaign) -> MemberQuerySet:
+        return self.filter(campaign=campaign).order_by("-downline_size", "id")
+
+
+class Member(models.Model):
+    """A user's place in one campaign's referral tree."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="members")
+    # SET_NULL: deleting a user leaves a tombstone so the tree stays whole.
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="memberships",
+    )
+    inviter = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="invitees"
+    )
+    depth = models.PositiveIntegerField(default=0, help_text="Generation: 0 for a seed member.")
+    # Ids of the ancestors from the root down, each followed by "/"; "" for
+    # a root. A member's downline is every row whose ancestry starts with
+    # its own ancestry + "<id>/".
+    ancestry = models.TextField(blank=True, default="", editable=False)
+    joined_at = models.DateTimeField(default=timezone.now)
+    invites_left = models.IntegerField(default=0)
+    activated_at = models.DateTimeField(null=True, blank=True)
+    last_seen_on = models.DateField(null=True, blank=True)
+    activated_invitee_count = models.PositiveIntegerField(default=0)
+
+    # Folded in by tree.fold_new_members after the signup commits.
+    join_number = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    invitee_count = models.PositiveIntegerField(default=0, editable=False)
+    downline_size = models.PositiveIntegerField(default=0, editable=False)
+    tree_counted = models.BooleanField(default=False, editable=False)
+
+    objects = MemberQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "user"], name="one_member_per_campaign"),
+            models.UniqueConstraint(fields=["campaign", "join_number"], name="unique_join_number"),
+            models.CheckConstraint(
+                condition=Q(invites_left__gte=0), name="invites_left_not_negative"
+            ),
+        ]
+        indexes = [
+            # varchar_pattern_ops makes LIKE 'prefix%' an index range scan on
+            # PostgreSQL whatever the collation; other databases ignore it.
+            models.Index(
+                fields=["ancestry", "depth"],
+                name="member_ancestry_idx",
+                opclasses=["text_pattern_ops", "int4_ops"],
+            ),
+            models.Index(fields=["inviter", "id"], name="member_inviter_idx"),
+            # Top members: id breaks ties, so ORDER BY ... LIMIT reads the index in order.
+            models.Index(fields=["campaign", "-downline_size", "id"], name="member_top_idx"),
+            # A generation's members in joining order (API ?depth=, deepest generation).
+            models.Index(fields=["campaign", "depth", "id"], name="member_generation_idx"),
+            # The dashboard's top connectors: ranked by activated invitees.
+            models.Index(
+                fields=["campaign", "-activated_invitee_count", "id"], name="member_connector_idx"
+            ),
+            models.Index(
+                fields=["id"], condition=Q(tree_counted=False), name="member_uncounted_idx"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        number = f"#{self.join_number:,}" if self.join_number else "#…"
+        return f"{self.name} {number}"
+
+    @property
+    def name(self) -> str:
+        return self.user.public_name() if self.user_id else "a former member"
+
+    @property
+    def is_seed(self) -> bool:
+        return self.inviter_id is None
+
+    @property
+    def is_activated(self) -> bool:
+        return self.activated_at is not None
+
+    @property
+    def subtree_prefix(self) -> str:
+        return f"{self.ancestry}{self.pk}/"
+
+    def ancestor_ids(self) -> list[int]:
+        """Ids from the root down to the inviter."""
+        return [int(part) for part in self.ancestry.split("/") if part]
