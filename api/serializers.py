@@ -6,10 +6,10 @@ import re
 
 from rest_framework import serializers
 
+from referrals.ids import MAX_ID
 from referrals.models import Campaign, Invite, Member
 
 # Larger numbers cannot be ids (bigint) or depths (int) in any of our databases.
-MAX_ID = 2**63 - 1
 MAX_DEPTH = 2**31 - 1
 SLUG = re.compile(r"[-a-zA-Z0-9_]{1,50}")
 

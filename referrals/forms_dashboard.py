@@ -10,6 +10,7 @@ from badges import rules
 from badges.models import BadgeSetting
 
 from . import imports, services
+from .ids import parse_id
 from .models import Campaign
 
 RESERVED_SLUGS = {"new"}  # /dashboard/new/ creates a campaign
@@ -209,9 +210,6 @@ class SeedImportForm(forms.Form):
         return upload
 
 
-MAX_MEMBER_ID = 2**63 - 1
-
-
 class GrantForm(forms.Form):
     invites = forms.IntegerField(
         min_value=1, max_value=services.MAX_GRANT, initial=3, label="Extra invites each"
@@ -226,15 +224,7 @@ class GrantForm(forms.Form):
     def clean(self):
         cleaned = super().clean()
         raw = self.data.getlist("member") if hasattr(self.data, "getlist") else []
-        # ASCII digits only ("²".isdigit() is true, int() refuses it), within bigint.
-        self.member_ids = sorted(
-            {
-                int(value)
-                for value in map(str, raw)
-                if value.isascii() and value.isdigit() and len(value) <= 19
-                if int(value) <= MAX_MEMBER_ID
-            }
-        )
+        self.member_ids = sorted({pk for pk in map(parse_id, raw) if pk is not None})
         if not self.member_ids:
             raise forms.ValidationError("Tick at least one member to grant invites to.")
         if len(self.member_ids) > 1000:

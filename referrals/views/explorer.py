@@ -17,11 +17,11 @@ from django.shortcuts import render
 from django.urls import reverse
 
 from .. import tree
+from ..ids import MAX_ID, parse_id
 from ..models import Campaign, Member
 from .guards import managed
 
 PAGE = 50
-MAX_ID = 2**63 - 1  # the largest bigint: a bigger id matches no row, and SQLite overflows
 SEARCH_LIMIT = 20
 _JOIN_NUMBER = re.compile(r"#?\s*(\d{1,10})")
 
@@ -102,16 +102,8 @@ def _page(campaign: Campaign, members: list[Member], limit: int, next_url: str) 
     }
 
 
-def member_id_from(text: str) -> int | None:
-    """A member id typed into a URL, or None: ASCII digits only ("²" is a digit to
-    str.isdigit), and small enough for a bigint column."""
-    if not (text.isascii() and text.isdigit()) or len(text) > 19 or int(text) > MAX_ID:
-        return None
-    return int(text)
-
-
 def _after(request) -> int:
-    return member_id_from(request.GET.get("after", "")) or 0
+    return parse_id(request.GET.get("after", "")) or 0
 
 
 @managed
@@ -149,7 +141,7 @@ def explorer(request, campaign):
     query = request.GET.get("q", "").strip()
     focus = path = None
     if member_id := request.GET.get("member", ""):
-        if (pk := member_id_from(member_id)) is None:
+        if (pk := parse_id(member_id)) is None:
             raise Http404("No such member in this campaign")
         focus = find_member(campaign, pk)
         path = [*tree.ancestors(focus), focus]

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 
 from .. import emails, errors, services, sharing, tree
 from ..forms import InviteEmailForm, InviteLinkForm
+from ..ids import parse_id
 from ..models import Invite, InviteEvent, Redemption
 
 INVITES_SHOWN = 50
@@ -62,9 +63,9 @@ def _section(member) -> dict:
 
 def _my_member(request, member_id):
     # A tampered form field ("abc", "", a NUL byte) is a missing page, not a 500.
-    if not (member_id or "").isascii() or not (member_id or "").isdigit():
+    if (pk := parse_id(member_id)) is None:
         raise Http404("No such membership")
-    return get_object_or_404(request.user.memberships.select_related("campaign"), pk=member_id)
+    return get_object_or_404(request.user.memberships.select_related("campaign"), pk=pk)
 
 
 def _my_invite(request, invite_id) -> Invite:
