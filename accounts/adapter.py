@@ -9,11 +9,12 @@ import logging
 from allauth.account.adapter import DefaultAccountAdapter
 from django.db import transaction
 
-from referrals import services
+from referrals import errors, services
 from referrals.models import Campaign
+from referrals.session import SESSION_CODE_KEY, forget_code, remembered_code
 from referrals.throttle import client_ip
 
-SESSION_CODE_KEY = "invite_code"
+__all__ = ["SESSION_CODE_KEY", "AccountAdapter", "pending_code"]
 
 logger = logging.getLogger(__name__)
 
@@ -22,7 +23,7 @@ def pending_code(request, form=None) -> str:
     """The invite code of this signup: the form's field, else the one remembered from /i/<code>/."""
     if form is not None and (code := getattr(form, "cleaned_data", {}).get("code")):
         return code
-    return request.session.get(SESSION_CODE_KEY, "") if request is not None else ""
+    return remembered_code(request)
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -51,10 +52,9 @@ class AccountAdapter(DefaultAccountAdapter):
             else:
                 campaign = Campaign.default()
                 if campaign.code_required:
-                    raise services.errors.UnknownCode()
+                    raise errors.UnknownCode()
                 services.join_without_code(campaign=campaign, user=user)
-        if request is not None:
-            request.session.pop(SESSION_CODE_KEY, None)
+        forget_code(request)
         return user
 
     def send_mail(self, template_prefix, email, context):

@@ -5,8 +5,8 @@ from django.db import IntegrityError
 from django.shortcuts import redirect, render
 
 from referrals import errors, throttle
+from referrals.session import SESSION_CODE_KEY
 
-from .adapter import SESSION_CODE_KEY
 from .forms import ProfileForm
 
 USERNAME_JUST_TAKEN = (

@@ -10,6 +10,7 @@ from django.db.models import Count, F, Q
 from django.utils import timezone
 
 from referrals import emails
+from referrals.addresses import normalize_email
 from referrals.models import Member
 
 from .models import BadgeReferral, InviteRequest
@@ -59,7 +60,7 @@ def request_invite(
             return InviteRequest.objects.create(
                 member=member,
                 name=name.strip()[:80],
-                email=emails.normalize_email(email),
+                email=normalize_email(email),
                 message=message.strip()[:500],
                 source_page=external_page(source_page),
             )

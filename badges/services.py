@@ -1,4 +1,8 @@
-"""Awarding badges: idempotent, safe to run twice or concurrently."""
+"""Awarding badges: idempotent, safe to run twice or concurrently.
+
+Every award or raised tier publishes referrals.events.BADGE_AWARDED in the
+award's own transaction (webhooks record their event from it).
+"""
 
 from __future__ import annotations
 
@@ -8,8 +12,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
+from referrals import events
 from referrals.models import Campaign, Member
-from webhooks import services as webhooks
 
 from . import rules
 from .models import Award, definition
@@ -42,7 +46,7 @@ def refresh_awards(*, member: Member) -> list[Award]:
             try:
                 with transaction.atomic():
                     award = Award.objects.create(member=member, slug=slug, tier=tier)
-                    webhooks.badge_awarded(award=award, member=member)
+                    events.publish(events.BADGE_AWARDED, award=award, member=member)
             except IntegrityError:
                 continue  # a concurrent run awarded it
             changed.append(award)
@@ -52,7 +56,7 @@ def refresh_awards(*, member: Member) -> list[Award]:
                 if not _raise_tier(award, tier):
                     continue
                 award.tier = tier
-                webhooks.badge_awarded(award=award, member=member)
+                events.publish(events.BADGE_AWARDED, award=award, member=member)
             changed.append(award)
     return changed
 
@@ -85,27 +89,47 @@ def refresh_many(member_ids: Iterable[int]) -> int:
     return sum(len(refresh_awards(member=m)) for m in members)
 
 
-def tree_builder_candidates(limit: int = 2000) -> list[int]:
-    """Members whose downline reached a tree-builder tier their award does not show yet.
+# Tiered badges whose tiers are thresholds on a stored counter of the member's row.
+_COUNTED_TIERS = {
+    rules.TREE_BUILDER: "downline_size",  # index (campaign, -downline_size, id)
+    rules.CONNECTOR: "activated_invitee_count",  # index (campaign, -activated_invitee_count, id)
+}
 
-    Per tier: a range scan on the (campaign, -downline_size) index, then an
+
+def tree_builder_candidates(limit: int = 2000) -> list[int]:
+    """Members whose downline reached a tree-builder tier their award does not show yet."""
+    return tier_candidates(rules.TREE_BUILDER, limit)
+
+
+def connector_candidates(limit: int = 2000) -> list[int]:
+    """Members whose activated invitees reached a connector tier their award does not show yet.
+
+    The sweep's safety net behind the task an activation enqueues (a broker
+    that was down, a worker killed before it awarded).
+    """
+    return tier_candidates(rules.CONNECTOR, limit)
+
+
+def tier_candidates(slug: str, limit: int = 2000) -> list[int]:
+    """Members whose counter reached a tier of `slug` that their award does not show yet.
+
+    Per tier: a range scan on the counter's (campaign, -counter) index, then an
     anti-join on the (member, slug) unique index for an award of that tier or
     higher, so members already at their tier cost one index probe each.
     """
+    counter = _COUNTED_TIERS[slug]
     ids: dict[int, None] = {}  # ordered, without duplicates
     for campaign in Campaign.objects.prefetch_related("badge_settings"):
-        thresholds = definition(campaign, rules.TREE_BUILDER).thresholds
-        if not thresholds or not _enabled(campaign, rules.TREE_BUILDER):
+        thresholds = definition(campaign, slug).thresholds
+        if not thresholds or not _enabled(campaign, slug):
             continue
         for tier in sorted(thresholds, reverse=True):
             if len(ids) >= limit:
                 return list(ids)
-            at_tier = Award.objects.filter(
-                member=OuterRef("pk"), slug=rules.TREE_BUILDER, tier__gte=tier
-            )
+            at_tier = Award.objects.filter(member=OuterRef("pk"), slug=slug, tier__gte=tier)
             found = (
                 Member.objects.filter(
-                    campaign=campaign, downline_size__gte=tier, join_number__isnull=False
+                    campaign=campaign, **{f"{counter}__gte": tier}, join_number__isnull=False
                 )
                 .exclude(Exists(at_tier))
                 .values_list("id", flat=True)[: limit - len(ids)]

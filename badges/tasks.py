@@ -1,7 +1,14 @@
-"""Badge tasks: thin, idempotent, safe to run twice or side by side."""
+"""Badge tasks: thin, idempotent, safe to run twice or side by side.
+
+Badges react to referrals.events (subscribed in BadgesConfig.ready): the
+handlers at the bottom only enqueue these tasks on commit, and the periodic
+sweep finds whatever a lost task left unawarded.
+"""
 
 from celery import shared_task
 from django.db import transaction
+
+from config.celery import enqueue_on_commit
 
 from . import services
 from .models import AwardCursor
@@ -30,5 +37,21 @@ def award_new_members() -> int:
 
 @shared_task(ignore_result=True)
 def sweep_awards() -> int:
-    """Periodic: join badges not yet given, and tree builders whose downline got there."""
-    return award_new_members() + services.refresh_many(services.tree_builder_candidates())
+    """Periodic: join badges not yet given, and connectors and tree builders who got there."""
+    reached = dict.fromkeys(services.connector_candidates())
+    reached.update(dict.fromkeys(services.tree_builder_candidates()))
+    return award_new_members() + services.refresh_many(reached)
+
+
+# --- Reactions to referrals.events ---------------------------------------------------
+
+
+def when_member_activated(*, member) -> None:
+    """An invitee became active: their inviter may have reached a connector tier."""
+    if member.inviter_id:
+        enqueue_on_commit(award_badges, [member.inviter_id], what="award_badges")
+
+
+def when_members_counted(*, count: int) -> None:
+    """The tree fold numbered new members: they may have earned join badges."""
+    enqueue_on_commit(award_new_members, what="award_new_members")

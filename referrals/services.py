@@ -2,7 +2,9 @@
 
 Scarce things (code uses, a member's invites) are claimed with a conditional
 UPDATE whose row count decides, backed by a CheckConstraint; never
-read-then-write. Work for other processes is enqueued on commit.
+read-then-write. Work for other processes is enqueued on commit. What
+consumers (webhooks, badges) do about a signup or an activation is theirs:
+this module publishes referrals.events and imports none of them.
 """
 
 from __future__ import annotations
@@ -11,15 +13,25 @@ import ipaddress
 import logging
 from datetime import date, timedelta
 
+from allauth.account.models import EmailAddress
+from celery import shared_task
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
 from config.celery import enqueue_on_commit
-from webhooks import services as webhooks
 
-from . import codes, errors
-from .models import Campaign, Invite, InviteEvent, Member, OutboundEmail, Redemption, Reward
+from . import codes, errors, events, outbox, tree
+from .models import (
+    Campaign,
+    Invite,
+    InviteEvent,
+    InviteGrant,
+    Member,
+    OutboundEmail,
+    Redemption,
+    Reward,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -86,8 +98,8 @@ def redeem_invite(*, code: str, user, signup_ip: str | None = None) -> Member:
             invite=invite, member=member, redeemed_at=now, signup_ip=_ip_or_none(signup_ip)
         )
         InviteEvent.objects.create(invite=invite, kind=InviteEvent.Kind.REDEEMED, at=now)
-        _notify_inviter(OutboundEmail.Kind.INVITEE_JOINED, member)
-        webhooks.member_joined(member)
+        outbox.queue_notice(kind=OutboundEmail.Kind.INVITEE_JOINED, invitee=member)
+        events.publish(events.MEMBER_JOINED, member=member)
         _enqueue_fold()
     return member
 
@@ -115,22 +127,8 @@ def join_without_code(*, campaign: Campaign, user) -> Member:
     return member
 
 
-def _notify_inviter(kind: str, member: Member) -> None:
-    from .emails import queue_notice  # emails builds on this module
-
-    queue_notice(kind=kind, invitee=member)
-
-
-def _enqueue_awards(member_ids: list[int]) -> None:
-    from badges.tasks import award_badges  # badges build on referrals
-
-    enqueue_on_commit(award_badges, member_ids, what="award_badges")
-
-
 def _enqueue_fold() -> None:
-    from .tasks import fold_tree
-
-    enqueue_on_commit(fold_tree, what="fold_tree")
+    enqueue_on_commit(tree.fold_tree, what="fold_tree")
 
 
 def create_invite(
@@ -218,18 +216,55 @@ def create_seed_codes(
 
 def record_visit(*, user, today: date | None = None) -> None:
     """Note that `user` came back today, and activate memberships whose rule is now met."""
+    if note_return(user=user, today=today):
+        activate_returned(user_id=user.pk)
+
+
+def note_return(*, user, today: date | None = None) -> int:
+    """Mark `user`'s not-yet-active memberships as seen today; how many changed (one UPDATE).
+
+    The visit middleware calls this at most once a day per session; the
+    consequences (activation, rewards, what consumers do) run in a task.
+    """
     today = today or timezone.localdate()
-    stale = Member.objects.filter(user=user, activated_at__isnull=True).exclude(last_seen_on=today)
-    for member in stale.select_related("campaign"):
-        Member.objects.filter(pk=member.pk).update(last_seen_on=today)
-        member.last_seen_on = today
-        check_activation(member=member)
+    return (
+        Member.objects.filter(user=user, activated_at__isnull=True)
+        .exclude(last_seen_on=today)
+        .update(last_seen_on=today)
+    )
+
+
+def activate_returned(*, user_id: int) -> int:
+    """Activate `user_id`'s memberships whose rule a return visit may now meet; how many."""
+    waiting = Member.objects.filter(
+        user_id=user_id, activated_at__isnull=True, last_seen_on__isnull=False
+    ).select_related("campaign")
+    return sum(check_activation(member=member) for member in waiting)
+
+
+@shared_task(name="referrals.tasks.activate_returned_member", ignore_result=True)
+def activate_returned_member(user_id: int) -> int:
+    """Task: activate_returned for one user after the middleware noted their return."""
+    return activate_returned(user_id=user_id)
+
+
+def record_open(*, invite_id: int, visitor: str) -> None:
+    """One "opened" event per visitor of an invite link; safe to call twice."""
+    # The partial unique constraint turns a second open into a no-op.
+    InviteEvent.objects.bulk_create(
+        [InviteEvent(invite_id=invite_id, kind=InviteEvent.Kind.OPENED, visitor=visitor)],
+        ignore_conflicts=True,
+    )
+
+
+@shared_task(name="referrals.tasks.record_invite_open", ignore_result=True)
+def record_invite_open(invite_id: int, visitor: str) -> None:
+    """Task: record_open, queued by the invite landing page so its GET writes nothing."""
+    record_open(invite_id=invite_id, visitor=visitor)
 
 
 def check_activation(*, member: Member) -> bool:
     """Activate `member` if the campaign's rule is met; True when this call activated it."""
-    from allauth.account.models import EmailAddress
-
     rule = member.campaign.activation_rule
     if member.activated_at or member.user_id is None or rule == Campaign.Activation.REPORTED:
         return False
@@ -253,10 +288,8 @@ def activate_member(*, member: Member) -> bool:
         ):
             return False
         member.activated_at = now
-        _notify_inviter(OutboundEmail.Kind.INVITEE_ACTIVATED, member)
-        webhooks.member_activated(member)
-        if member.inviter_id:
-            _enqueue_awards([member.inviter_id])
+        outbox.queue_notice(kind=OutboundEmail.Kind.INVITEE_ACTIVATED, invitee=member)
+        events.publish(events.MEMBER_ACTIVATED, member=member)
         if member.inviter_id:
             Member.objects.filter(pk=member.inviter_id).update(
                 activated_invitee_count=F("activated_invitee_count") + 1
@@ -316,8 +349,6 @@ class AlreadyGranted(Exception):
 
 
 def _grant(campaign, member_ids, invites, granted_by, submission, now) -> int:
-    from .models import InviteGrant
-
     with transaction.atomic():
         # Only this campaign's members: an id from another campaign updates nothing.
         members = Member.objects.filter(campaign=campaign, pk__in=member_ids)

@@ -12,10 +12,12 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 
+from celery import shared_task
 from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import Count, F
 
+from . import events
 from .models import Campaign, Member
 
 FOLD_BATCH = 5000
@@ -55,6 +57,15 @@ def fold_all() -> int:
     while done := fold_new_members():
         total += done
     return total
+
+
+@shared_task(name="referrals.tasks.fold_tree", ignore_result=True)
+def fold_tree() -> int:
+    """Task: fold every uncounted member into the counters, then tell consumers (join badges)."""
+    counted = fold_all()
+    if counted:
+        events.publish(events.MEMBERS_COUNTED, count=counted)
+    return counted
 
 
 def _assign_join_numbers(new: list[tuple]) -> None:

@@ -1,6 +1,7 @@
 """Emitting webhook events and delivering them, signed, exactly once per endpoint.
 
-Emit: called inside the transaction of its cause (a signup, an activation, an
+Emit: the handlers of referrals.events (subscribed in WebhooksConfig.ready),
+run inside the transaction of their cause (a signup, an activation, an
 award). One indexed query finds the campaign's active endpoints; with none
 subscribed nothing else happens, so signups stay as fast as before. Else an
 Event row (unique key per cause) and a Delivery per endpoint are inserted,
@@ -24,6 +25,7 @@ import urllib.request
 from collections.abc import Callable
 from datetime import timedelta
 
+from celery import shared_task
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
@@ -125,8 +127,6 @@ def _emit(event_type: str, campaign: Campaign, *, key: str, data: Callable[[], d
 
 
 def _enqueue_on_commit(delivery_id: int) -> None:
-    from .tasks import deliver_webhook
-
     # Broker down: the row stays pending and the sweep re-enqueues it.
     enqueue_on_commit(deliver_webhook, delivery_id, what=f"webhook delivery {delivery_id}")
 
@@ -303,3 +303,27 @@ def stuck_ids(now=None) -> list[int]:
         .order_by("next_attempt_at")
         .values_list("id", flat=True)[:1000]
     )
+
+
+# --- Tasks (beside what they run; names kept from webhooks.tasks for queued messages) ---
+
+
+@shared_task(
+    name="webhooks.tasks.deliver_webhook", bind=True, ignore_result=True, max_retries=MAX_ATTEMPTS
+)
+def deliver_webhook(self, delivery_id: int) -> str:
+    """Post one delivery; retried with exponential backoff while the receiver fails."""
+    outcome = deliver(delivery_id)
+    if outcome == "retry" and not self.request.is_eager:
+        # 30 s, 60 s, 120 s, ...; the row stays pending meanwhile.
+        raise self.retry(countdown=retry_delay(self.request.retries + 1).total_seconds())
+    return outcome
+
+
+@shared_task(name="webhooks.tasks.sweep_webhooks", ignore_result=True)
+def sweep_webhooks() -> int:
+    """Re-enqueue deliveries whose task was lost (broker down, worker killed) or is overdue."""
+    stuck = stuck_ids()
+    for delivery_id in stuck:
+        deliver_webhook.delay(delivery_id)
+    return len(stuck)

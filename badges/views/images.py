@@ -14,11 +14,13 @@ from django.core.cache import cache
 from django.db import connection
 from django.http import HttpResponse
 
-from accounts.models import User
 from referrals.models import Campaign, Member
 
-from .. import fontwidths, render, rules
+from .. import faces, fontwidths, render, rules
 from ..models import Award, BadgeSetting, definition
+
+# Badges reach the user only through Member.user, never by importing accounts.
+_User = Member._meta.get_field("user").related_model
 
 CACHE_SECONDS = 60  # numbers on a badge update within a minute
 # Part of every ETag: a deploy that changes how badges look (the renderer or
@@ -39,6 +41,7 @@ _FIELDS = (
     "member__inviter_id",
     "member__activated_invitee_count",
     "member__downline_size",
+    "member__user_id",
     "member__user__username",
     "member__user__display_name",
     "setting__name",
@@ -46,11 +49,11 @@ _FIELDS = (
 )
 _VERSION_SQL = f"""
     SELECT a.id, a.slug, a.tier, a.hidden, a.revoked_at, m.campaign_id, c.name, m.join_number,
-           m.inviter_id, m.activated_invitee_count, m.downline_size, u.username, u.display_name,
-           s.name, s.color
+           m.inviter_id, m.activated_invitee_count, m.downline_size, m.user_id, u.username,
+           u.display_name, s.name, s.color
     FROM {Award._meta.db_table} a
     JOIN {Member._meta.db_table} m ON m.id = a.member_id
-    JOIN {User._meta.db_table} u ON u.id = m.user_id
+    JOIN {_User._meta.db_table} u ON u.id = m.user_id
     JOIN {Campaign._meta.db_table} c ON c.id = m.campaign_id
     LEFT JOIN {BadgeSetting._meta.db_table} s ON s.campaign_id = m.campaign_id AND s.slug = a.slug
     WHERE u.username = %s AND a.slug = %s
@@ -122,16 +125,32 @@ def _render(row: dict, style: str) -> str:
         pk=row["member__campaign_id"]
     )
     badge = definition(campaign, row["slug"])
-    facts = rules.Facts(
-        join_number=row["member__join_number"],
-        is_seed=row["member__inviter_id"] is None,
-        activated_invitees=row["member__activated_invitee_count"],
-        downline=row["member__downline_size"],
+    shown = faces.face(
+        award_slug=row["slug"],
+        tier=row["tier"],
+        member=_member_of(row, campaign),
+        campaign=campaign,
+        badge=badge,
     )
-    label, value = rules.face(row["slug"], facts, row["tier"], campaign.name, badge.name)
-    who = row["member__user__display_name"] or row["member__user__username"]
     return render.badge_svg(
-        label=label, value=value, color=badge.color, style=style, title=f"{who}: {label} · {value}"
+        label=shown.label, value=shown.value, color=badge.color, style=style, title=shown.title
+    )
+
+
+def _member_of(row: dict, campaign: Campaign) -> Member:
+    """The row's standing as an unsaved Member, so the face is built as the pages build it."""
+    user = _User(
+        pk=row["member__user_id"],
+        username=row["member__user__username"],
+        display_name=row["member__user__display_name"],
+    )
+    return Member(
+        campaign=campaign,
+        user=user,
+        join_number=row["member__join_number"],
+        inviter_id=row["member__inviter_id"],
+        activated_invitee_count=row["member__activated_invitee_count"],
+        downline_size=row["member__downline_size"],
     )
 
 

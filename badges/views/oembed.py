@@ -12,7 +12,7 @@ from django.template.loader import render_to_string
 from django.urls import Resolver404, resolve
 
 from .. import render
-from .pages import _award_for, describe
+from .pages import _award_for, describe, public_profile_awards
 
 BADGE_HEIGHT = 20
 GAP = 4  # px between the badges of a profile embed
@@ -116,19 +116,6 @@ def _svg_width(info: dict) -> int:
 
 
 def _profile_badges(username: str) -> list[dict]:
-    from accounts.models import User
-
-    from ..models import Award
-
-    # The same people and badges as the profile page itself (pages.profile).
-    user = None
-    if "\x00" not in username:  # PostgreSQL refuses NUL in a query
-        user = User.objects.filter(username=username, public_profile=True, is_active=True).first()
-    if user is None:
-        raise Http404("No public profile")
-    awards = (
-        Award.objects.filter(member__user=user, hidden=False, revoked_at__isnull=True)
-        .select_related("member__campaign", "member__user")
-        .order_by("member_id", "slug")
-    )
+    # The same person and badges as the profile page itself.
+    _person, _members, awards = public_profile_awards(username)
     return [describe(a) for a in awards]

@@ -7,6 +7,7 @@ import hmac
 import json
 import struct
 import zlib
+from xml.sax.saxutils import quoteattr
 
 from django.conf import settings
 from django.http import Http404, HttpResponse, JsonResponse
@@ -152,8 +153,6 @@ def baked(request, username: str, slug: str, ext: str):
 
 
 def bake_svg(svg: str, assertion_url: str, assertion_json: str) -> str:
-    from xml.sax.saxutils import quoteattr
-
     head_end = svg.index(">", svg.index("<svg")) + 1
     opening = svg[:head_end]
     if "xmlns:openbadges" not in opening:

@@ -7,18 +7,20 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import Model, QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from accounts.models import User
 from referrals.models import Member
 
-from .. import door, embeds, rules
+from .. import door, embeds, faces
 from ..forms import AskForInviteForm
 from ..models import Award, InviteRequest, definition
-from ..services import facts_of
+
+# Badges reach the user only through Member.user, never by importing accounts.
+_User = Member._meta.get_field("user").related_model
 
 
 def _award_for(username: str, slug: str) -> Award:
@@ -39,24 +41,45 @@ def describe(award: Award) -> dict:
     """Everything a page shows about one award."""
     member = award.member
     badge = definition(member.campaign, award.slug)
-    label, value = rules.face(
-        award.slug, facts_of(member), award.tier, member.campaign.name, badge.name
+    shown = faces.face(
+        award_slug=award.slug,
+        tier=award.tier,
+        member=member,
+        campaign=member.campaign,
+        badge=badge,
     )
     image = award.image_url("svg")
     page = award.absolute_url()
-    alt = f"{label}: {value}"
     return {
         "award": award,
         "badge": badge,
-        "label": label,
-        "value": value,
+        "label": shown.label,
+        "value": shown.value,
         "image": image,
         "png": award.image_url("png"),
         "page": page,
-        "alt": alt,
-        "snippets": embeds.snippets(image=image, page=page, alt=alt),
+        "alt": shown.alt,
+        "snippets": embeds.snippets(image=image, page=page, alt=shown.alt),
         "oembed": _oembed_link(page),
     }
+
+
+def public_profile_awards(username: str) -> tuple[Model, QuerySet[Member], QuerySet[Award]]:
+    """The opted-in, active user a profile shows, their memberships and shown awards (lazy)."""
+    if "\x00" in username:  # PostgreSQL refuses NUL in a query; no username has one
+        raise Http404("No public profile")
+    # Through the user model rather than Member, so an opted-in user with no
+    # membership yet still has a (bare) profile.
+    person = _User.objects.filter(username=username, public_profile=True, is_active=True).first()
+    if person is None:
+        raise Http404("No public profile")
+    members = Member.objects.filter(user=person).select_related("campaign").order_by("id")
+    awards = (
+        Award.objects.filter(member__user=person, hidden=False, revoked_at__isnull=True)
+        .select_related("member__campaign", "member__user")
+        .order_by("member_id", "slug")
+    )
+    return person, members, awards
 
 
 def _oembed_link(page_url: str) -> str:
@@ -80,22 +103,14 @@ def proof(request, username: str, slug: str):
 
 def profile(request, username: str):
     """A member's public profile, only when they opted in."""
-    if "\x00" in username:  # PostgreSQL refuses NUL in a query; no username has one
-        raise Http404("No public profile")
-    user = get_object_or_404(User, username=username, public_profile=True, is_active=True)
-    members = list(user.memberships.select_related("campaign").order_by("id"))
-    awards = (
-        Award.objects.filter(member__user=user, hidden=False, revoked_at__isnull=True)
-        .select_related("member__campaign", "member__user")
-        .order_by("member_id", "slug")
-    )
+    person, members, awards = public_profile_awards(username)
     page = settings.SITE_URL + reverse("profile", args=[username])
     return render(
         request,
         "badges/profile.html",
         {
-            "person": user,
-            "members": members,
+            "person": person,
+            "members": list(members),
             "badges": [describe(a) for a in awards],
             "page": page,
             "oembed": _oembed_link(page),

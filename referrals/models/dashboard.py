@@ -13,7 +13,7 @@ from .tree import Campaign, Member
 
 
 class CampaignStats(models.Model):
-    """A campaign's headline figures, rebuilt by `referrals.stats.refresh` (Celery beat).
+    """A campaign's headline figures, rebuilt by `dashboard.stats.refresh` (Celery beat).
 
     Pages read this one row instead of scanning a million members per view.
     """
@@ -24,7 +24,7 @@ class CampaignStats(models.Model):
     activated_members = models.PositiveIntegerField(default=0)
     deepest_generation = models.PositiveIntegerField(default=0)
     # The funnel over member invites (seed codes left out), each stage a
-    # subset of the one before: see referrals.stats for the definitions.
+    # subset of the one before: see dashboard.stats for the definitions.
     invites_created = models.PositiveIntegerField(default=0)
     invites_sent = models.PositiveIntegerField(default=0)
     invites_opened = models.PositiveIntegerField(default=0)

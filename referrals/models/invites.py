@@ -187,7 +187,7 @@ class Redemption(models.Model):
     member = models.OneToOneField(Member, on_delete=models.PROTECT, related_name="redemption")
     redeemed_at = models.DateTimeField(default=timezone.now)
     # The client's address at signup, for the review queue's "many signups
-    # from one network" rule (referrals.suspicious); empty for old rows.
+    # from one network" rule (dashboard.suspicious); empty for old rows.
     signup_ip = models.GenericIPAddressField(null=True, blank=True)
 
     def __str__(self) -> str:

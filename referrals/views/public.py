@@ -7,10 +7,10 @@ from django.urls import reverse
 from django.utils.http import urlencode
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts.adapter import SESSION_CODE_KEY
+from config.celery import enqueue_on_commit
 
-from .. import access, codes, emails, errors, services, throttle
-from ..models import InviteEvent
+from .. import access, codes, errors, outbox, services, throttle
+from ..session import forget_code, remember_code
 
 
 def home(request):
@@ -39,8 +39,8 @@ def invite_landing(request, code: str):
         services.check_redeemable(invite)
     except errors.InviteRefused as refused:
         return _refused(request, refused, invite=invite)
-    request.session[SESSION_CODE_KEY] = invite.code
-    _record_open(request, invite)
+    remember_code(request, invite.code)
+    _queue_open(request, invite)
     signup_url = reverse("account_signup") + "?" + urlencode({"code": invite.display_code})
     # Someone with an account already joins this campaign with it, not a new one.
     membership = None
@@ -74,23 +74,25 @@ def accept_invite(request, code: str):
     except errors.InviteRefused as refused:
         messages.error(request, refused.message)
         return redirect("invite_landing", code=codes.normalize(code) or "-")
-    request.session.pop(SESSION_CODE_KEY, None)
+    forget_code(request)
     messages.success(request, f"Welcome to {member.campaign.name}.")
     return redirect("invites")
 
 
-def _record_open(request, invite) -> None:
-    """One "opened" event per visitor (their session), never for the inviter themself."""
+def _queue_open(request, invite) -> None:
+    """One "opened" event per visitor (their session), never for the inviter themself.
+
+    Recorded by a task: the page's GET reads, and a burst of mail scanners
+    opening a link costs the request no write.
+    """
     owner = invite.owner
     if owner and request.user.is_authenticated and owner.user_id == request.user.pk:
         return
     if not request.session.session_key:
         request.session.save()
     visitor = hashlib.sha256(request.session.session_key.encode()).hexdigest()[:32]
-    # The partial unique constraint turns a second open into a no-op.
-    InviteEvent.objects.bulk_create(
-        [InviteEvent(invite=invite, kind=InviteEvent.Kind.OPENED, visitor=visitor)],
-        ignore_conflicts=True,
+    enqueue_on_commit(
+        services.record_invite_open, invite.pk, visitor, what=f"open of invite {invite.pk}"
     )
 
 
@@ -110,11 +112,11 @@ def throttled(request, exception=None):
 @require_http_methods(["GET", "POST"])
 def dont_invite(request, token: str):
     """The "don't invite me again" link. GET asks (mail scanners open links); POST records."""
-    address = emails.optout_address(token)
+    address = outbox.optout_address(token)
     if address is None:
         return render(request, "referrals/dont_invite.html", {"invalid": True}, status=404)
     done = False
     if request.method == "POST":
-        emails.opt_out(address=address)
+        outbox.opt_out(address=address)
         done = True
     return render(request, "referrals/dont_invite.html", {"address": address, "done": done})

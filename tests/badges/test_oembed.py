@@ -207,7 +207,7 @@ def live_site(live_server, settings, campaign, alice, bob):
     return live_server.url
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_real_oembed_consumer_embeds_a_proof_page(live_site):
     proof = f"{live_site}/badges/alice/passalong/"
     provider = Provider(f"{live_site}/oembed/")
@@ -231,7 +231,7 @@ def test_a_real_oembed_consumer_embeds_a_proof_page(live_site):
         provider.request(f"{live_site}/badges/alice/tree-builder/")
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_consumer_discovers_the_endpoint_from_the_proof_page(live_site):
     proof = f"{live_site}/badges/alice/early-adopter/"
     with urlopen(proof, timeout=5) as response:

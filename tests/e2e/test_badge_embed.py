@@ -44,7 +44,7 @@ def blog_serving(page: str):
         server.server_close()
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_badge_embedded_on_another_site_loads_and_links_to_its_proof(
     live_server, browser, shoot, settings, campaign, alice, bob
 ):
@@ -87,7 +87,7 @@ def test_a_badge_embedded_on_another_site_loads_and_links_to_its_proof(
         shoot(page, "badge-proof")
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_member_sees_their_badges_and_snippets(
     live_server, browser, shoot, settings, campaign, alice, bob
 ):

@@ -6,7 +6,7 @@ progress bar and per-row report."""
 import pytest
 from django.core.management import call_command
 
-from referrals import imports, stats
+from dashboard import imports, stats
 from referrals.models import Campaign, ImportJob, Member
 
 from .conftest import DESKTOP
@@ -45,7 +45,7 @@ def log_in(page, base):
     page.wait_for_load_state()
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_marketer_reads_the_figures_and_seeds_a_campaign(live_server, browser, shoot, demo):
     page = browser.new_context(viewport=DESKTOP).new_page()
     errors = watch_errors(page)

@@ -7,14 +7,14 @@ from playwright.sync_api import expect
 
 from referrals import services, tree
 from referrals.models import Member
-from tests.referrals.test_explorer import join, make_marketer
+from tests.dashboard.test_explorer import join, make_marketer
 
 from .conftest import DESKTOP
 
 PASSWORD = "correct horse battery staple"
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_marketer_explores_the_tree(live_server, browser, shoot, campaign, alice, bob):
     join(bob, "carol")
     services.activate_member(member=join(alice, "dave"))

@@ -7,7 +7,7 @@ import re
 import pytest
 from django.core import mail
 
-from referrals import emails, tree
+from referrals import outbox, tree
 from referrals.models import OutboundEmail
 
 from .conftest import DESKTOP
@@ -19,7 +19,7 @@ def deliver_outbox():
     # Stands in for the worker when a broker is configured but none runs;
     # without a broker the e-mails were sent in-process already.
     for outbox_id in OutboundEmail.objects.filter(status="pending").values_list("id", flat=True):
-        emails.deliver(outbox_id)
+        outbox.deliver(outbox_id)
 
 
 def last_mail_to(address):
@@ -30,7 +30,7 @@ def link_in(message, pattern):
     return re.search(pattern, message.body).group(0)
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_an_invite_travels_by_email_and_both_sides_see_the_join(
     live_server, browser, shoot, settings, alice, mailoutbox
 ):

@@ -1,6 +1,6 @@
 """The e-mail outbox: invites by e-mail, delivery exactly once, retries, opt-out, notices, resends.
 
-Delivery is driven by calling `emails.deliver` (or the task body through
+Delivery is driven by calling `outbox.deliver` (or the task body through
 `.apply()`) in-process, so these tests behave the same with and without
 CELERY_BROKER_URL. Only SMTP is faked, by the small backends below.
 """
@@ -18,7 +18,7 @@ from django.core.mail.backends.locmem import EmailBackend as LocmemBackend
 from django.db import IntegrityError, connection
 from django.utils import timezone
 
-from referrals import emails, services
+from referrals import emails, outbox, services
 from referrals.models import DoNotInvite, Invite, InviteEvent, Member, OutboundEmail
 from referrals.tasks import send_outbound_email, sweep_outbox
 from tests.conftest import make_user
@@ -49,7 +49,7 @@ class SecondWorkerMidSend(LocmemBackend):
             outbox_id = int(
                 re.match(r"<outbox-(\d+)\.", messages[0].extra_headers["Message-ID"])[1]
             )
-            self.outcomes.append(emails.deliver(outbox_id))
+            self.outcomes.append(outbox.deliver(outbox_id))
         return super().send_messages(messages)
 
 
@@ -164,7 +164,7 @@ def test_delivery_sends_one_email_with_the_note_the_link_and_a_working_opt_out(
         member=alice, address="zed@example.com", note="Fish & chips on me <3"
     )
     row = invite.emails.get()
-    assert emails.deliver(row.pk) == "sent"
+    assert outbox.deliver(row.pk) == "sent"
 
     [message] = mailoutbox
     assert message.to == ["zed@example.com"]
@@ -196,8 +196,8 @@ def test_delivery_sends_one_email_with_the_note_the_link_and_a_working_opt_out(
 def test_delivering_the_same_row_again_sends_nothing_more(alice, mailoutbox):
     invite = emails.invite_by_email(member=alice, address="zed@example.com")
     row = invite.emails.get()
-    assert emails.deliver(row.pk) == "sent"
-    assert emails.deliver(row.pk) == "busy"
+    assert outbox.deliver(row.pk) == "sent"
+    assert outbox.deliver(row.pk) == "busy"
     # The task body, as a Celery retry or a duplicate message would run it.
     assert send_outbound_email.apply(args=[row.pk]).get() == "busy"
     assert len(mailoutbox) == 1
@@ -213,7 +213,7 @@ def test_enqueued_delivery_and_a_direct_one_still_send_once(
     with django_capture_on_commit_callbacks(execute=True):
         invite = emails.invite_by_email(member=alice, address="zed@example.com")
     row = invite.emails.get()
-    emails.deliver(row.pk)
+    outbox.deliver(row.pk)
     assert len(mailoutbox) == 1
     assert status(row) == "sent"
 
@@ -224,7 +224,7 @@ def test_a_second_worker_handed_the_row_mid_send_backs_off(alice, settings, mail
     SecondWorkerMidSend.handed_over = False
     invite = emails.invite_by_email(member=alice, address="zed@example.com")
     row = invite.emails.get()
-    assert emails.deliver(row.pk) == "sent"
+    assert outbox.deliver(row.pk) == "sent"
     assert SecondWorkerMidSend.outcomes == ["busy"]
     assert len(mailoutbox) == 1
 
@@ -235,13 +235,13 @@ def test_a_lease_held_by_another_worker_is_respected_until_it_runs_out(alice, ma
     OutboundEmail.objects.filter(pk=row.pk).update(
         status="sending", locked_until=timezone.now() + timedelta(minutes=1)
     )
-    assert emails.deliver(row.pk) == "busy"
+    assert outbox.deliver(row.pk) == "busy"
     assert mailoutbox == []
     # That worker died: once its lease runs out, the row is anyone's again.
     OutboundEmail.objects.filter(pk=row.pk).update(
         locked_until=timezone.now() - timedelta(seconds=1)
     )
-    assert emails.deliver(row.pk) == "sent"
+    assert outbox.deliver(row.pk) == "sent"
     assert len(mailoutbox) == 1
 
 
@@ -263,7 +263,7 @@ def test_two_workers_racing_for_one_row_send_it_once(alice, settings, mailoutbox
     def worker():
         try:
             start.wait()
-            outcomes.append(emails.deliver(row.pk))
+            outcomes.append(outbox.deliver(row.pk))
         finally:
             connection.close()
 
@@ -284,18 +284,18 @@ def test_an_smtp_failure_leaves_the_row_pending_for_a_retry(alice, settings, mai
     invite = emails.invite_by_email(member=alice, address="zed@example.com")
     row = invite.emails.get()
     settings.EMAIL_BACKEND = f"{__name__}.SmtpDown"
-    assert emails.deliver(row.pk) == "retry"
+    assert outbox.deliver(row.pk) == "retry"
     row.refresh_from_db()
     assert row.status == "pending"
     assert row.attempts == 1
     assert row.last_error == "SMTPServerDisconnected: Connection unexpectedly closed"
     # Not before its backoff: 30 s after the first failure.
-    assert row.locked_until - timezone.now() > emails.RETRY_FIRST - timedelta(seconds=5)
+    assert row.locked_until - timezone.now() > outbox.RETRY_FIRST - timedelta(seconds=5)
     assert not InviteEvent.objects.filter(invite=invite, kind="sent").exists()
 
     settings.EMAIL_BACKEND = LOCMEM  # the server is back
     wait_out_backoff(row)
-    assert emails.deliver(row.pk) == "sent"
+    assert outbox.deliver(row.pk) == "sent"
     assert len(mailoutbox) == 1
     row.refresh_from_db()
     assert (row.status, row.attempts, row.last_error) == ("sent", 2, "")
@@ -306,21 +306,21 @@ def test_it_gives_up_after_max_attempts_and_never_sends_afterwards(alice, settin
     row = invite.emails.get()
     settings.EMAIL_BACKEND = f"{__name__}.SmtpDown"
     outcomes = []
-    for _ in range(emails.MAX_ATTEMPTS):
-        outcomes.append(emails.deliver(row.pk))
+    for _ in range(outbox.MAX_ATTEMPTS):
+        outcomes.append(outbox.deliver(row.pk))
         wait_out_backoff(row)
-    assert outcomes == ["retry"] * (emails.MAX_ATTEMPTS - 1) + ["failed"]
+    assert outcomes == ["retry"] * (outbox.MAX_ATTEMPTS - 1) + ["failed"]
     row.refresh_from_db()
     assert row.status == "failed"
-    assert row.attempts == emails.MAX_ATTEMPTS
+    assert row.attempts == outbox.MAX_ATTEMPTS
     assert row.last_error.startswith("SMTPServerDisconnected")
 
     settings.EMAIL_BACKEND = LOCMEM
-    assert emails.deliver(row.pk) == "busy"
+    assert outbox.deliver(row.pk) == "busy"
     assert mailoutbox == []
     # Given up for good: the sweep leaves it alone too.
-    age([row], emails.STUCK_AFTER * 10)
-    assert row.pk not in emails.stuck_ids()
+    age([row], outbox.STUCK_AFTER * 10)
+    assert row.pk not in outbox.stuck_ids()
 
 
 def test_an_email_that_gave_up_shows_as_failed_to_the_operator(admin_client, alice, settings):
@@ -328,8 +328,8 @@ def test_an_email_that_gave_up_shows_as_failed_to_the_operator(admin_client, ali
     emails.invite_by_email(member=alice, address="amy@example.com")
     row = invite.emails.get()
     settings.EMAIL_BACKEND = f"{__name__}.SmtpDown"
-    for _ in range(emails.MAX_ATTEMPTS):
-        emails.deliver(row.pk)
+    for _ in range(outbox.MAX_ATTEMPTS):
+        outbox.deliver(row.pk)
         wait_out_backoff(row)
 
     listing = admin_client.get("/admin/referrals/outboundemail/?status__exact=failed")
@@ -341,22 +341,22 @@ def test_an_email_that_gave_up_shows_as_failed_to_the_operator(admin_client, ali
 
 def test_a_failed_email_waits_out_its_backoff_even_for_the_sweep(alice, settings, mailoutbox):
     row = emails.invite_by_email(member=alice, address="zed@example.com").emails.get()
-    age([row], emails.STUCK_AFTER * 2)  # old enough for the sweep
+    age([row], outbox.STUCK_AFTER * 2)  # old enough for the sweep
     settings.EMAIL_BACKEND = f"{__name__}.SmtpDown"
-    assert emails.deliver(row.pk) == "retry"
+    assert outbox.deliver(row.pk) == "retry"
     # A sweep or a stray second task right after the failure does not hammer
     # the server (five quick tries would give the e-mail up during a short outage).
     settings.EMAIL_BACKEND = LOCMEM
-    assert row.pk not in emails.stuck_ids()
-    assert emails.deliver(row.pk) == "busy"
+    assert row.pk not in outbox.stuck_ids()
+    assert outbox.deliver(row.pk) == "busy"
     assert mailoutbox == []
     # The delays grow: 30 s, 60 s, 120 s, ...
-    assert [emails.retry_delay(n).total_seconds() for n in (1, 2, 3, 4)] == [30, 60, 120, 240]
-    assert 29 <= emails.seconds_until_retry(row.pk) <= 31 + 1
+    assert [outbox.retry_delay(n).total_seconds() for n in (1, 2, 3, 4)] == [30, 60, 120, 240]
+    assert 29 <= outbox.seconds_until_retry(row.pk) <= 31 + 1
 
     wait_out_backoff(row)
-    assert emails.stuck_ids() == [row.pk]
-    assert emails.deliver(row.pk) == "sent"
+    assert outbox.stuck_ids() == [row.pk]
+    assert outbox.deliver(row.pk) == "sent"
     assert len(mailoutbox) == 1
 
 
@@ -370,30 +370,30 @@ def test_stuck_ids_finds_rows_no_task_will_deliver(alice):
         for name in ("old", "lapsed", "fresh", "leased", "sent")
     ]
     old, lapsed, fresh, leased, sent = rows
-    age([old], emails.STUCK_AFTER + timedelta(seconds=5))
+    age([old], outbox.STUCK_AFTER + timedelta(seconds=5))
     now = timezone.now()
     OutboundEmail.objects.filter(pk=lapsed.pk).update(
         status="sending", locked_until=now - timedelta(seconds=1)
     )
     OutboundEmail.objects.filter(pk=leased.pk).update(
-        status="sending", locked_until=now + emails.LEASE
+        status="sending", locked_until=now + outbox.LEASE
     )
-    assert emails.deliver(sent.pk) == "sent"
-    age([leased, sent], emails.STUCK_AFTER * 10)
+    assert outbox.deliver(sent.pk) == "sent"
+    age([leased, sent], outbox.STUCK_AFTER * 10)
 
-    assert emails.stuck_ids() == [old.pk, lapsed.pk]
-    assert fresh.pk not in emails.stuck_ids()
+    assert outbox.stuck_ids() == [old.pk, lapsed.pk]
+    assert fresh.pk not in outbox.stuck_ids()
 
 
 def test_the_sweep_re_enqueues_what_a_lost_task_left_behind(alice, mailoutbox):
     lost = emails.invite_by_email(member=alice, address="lost@example.com").emails.get()
     fresh = emails.invite_by_email(member=alice, address="fresh@example.com").emails.get()
-    age([lost], emails.STUCK_AFTER * 2)
+    age([lost], outbox.STUCK_AFTER * 2)
 
     assert sweep_outbox.apply().get() == 1
     # Without a broker the sweep delivered in-process; with one, it queued the
     # task and this call does what the worker would. Still one e-mail.
-    emails.deliver(lost.pk)
+    outbox.deliver(lost.pk)
     assert [m.to for m in mailoutbox] == [["lost@example.com"]]
     assert status(lost) == "sent"
     assert status(fresh) == "pending"
@@ -403,7 +403,7 @@ def test_the_sweep_re_enqueues_what_a_lost_task_left_behind(alice, mailoutbox):
 
 
 def test_opening_the_opt_out_link_only_asks_and_posting_it_records(client, db):
-    url = f"/no-invites/{emails.optout_token('Zed@Example.com')}/"
+    url = f"/no-invites/{outbox.optout_token('Zed@Example.com')}/"
     # Mail scanners and link previews open every link in a message.
     response = client.get(url)
     assert response.status_code == 200
@@ -419,7 +419,7 @@ def test_opening_the_opt_out_link_only_asks_and_posting_it_records(client, db):
 
 @pytest.mark.parametrize("spelling", ["zed@example.com", "ZED@Example.Com", "  zed@example.com  "])
 def test_an_opted_out_address_cannot_be_invited_in_any_spelling(client, alice, spelling):
-    client.post(f"/no-invites/{emails.optout_token('zed@example.com')}/")
+    client.post(f"/no-invites/{outbox.optout_token('zed@example.com')}/")
     with pytest.raises(emails.EmailRefused) as refused:
         emails.invite_by_email(member=alice, address=spelling)
     assert refused.value.message == OPTED_OUT
@@ -431,8 +431,8 @@ def test_an_opted_out_address_cannot_be_invited_in_any_spelling(client, alice, s
 def test_a_pending_invite_to_an_address_that_opts_out_is_skipped(client, alice, mailoutbox):
     invite = emails.invite_by_email(member=alice, address="zed@example.com")
     row = invite.emails.get()
-    client.post(f"/no-invites/{emails.optout_token('zed@example.com')}/")
-    assert emails.deliver(row.pk) == "skipped"
+    client.post(f"/no-invites/{outbox.optout_token('zed@example.com')}/")
+    assert outbox.deliver(row.pk) == "skipped"
     assert mailoutbox == []
     assert status(row) == "skipped"
     assert not InviteEvent.objects.filter(invite=invite, kind="sent").exists()
@@ -441,13 +441,13 @@ def test_a_pending_invite_to_an_address_that_opts_out_is_skipped(client, alice, 
 def test_a_pending_invite_that_was_revoked_is_skipped(alice, mailoutbox):
     invite = emails.invite_by_email(member=alice, address="zed@example.com")
     services.revoke_invite(invite=invite)
-    assert emails.deliver(invite.emails.get().pk) == "skipped"
+    assert outbox.deliver(invite.emails.get().pk) == "skipped"
     assert mailoutbox == []
 
 
 def test_a_tampered_opt_out_token_is_not_found(client, db):
-    zed = emails.optout_token("zed@example.com")
-    amy = emails.optout_token("amy@example.com")
+    zed = outbox.optout_token("zed@example.com")
+    amy = outbox.optout_token("amy@example.com")
     # Amy's address under the signature made for Zed's.
     forged = amy.split(":", 1)[0] + ":" + zed.split(":", 1)[1]
     for token in (forged, zed[:-3], "nonsense"):
@@ -470,10 +470,10 @@ def test_an_inviter_hears_once_that_their_invitee_joined(alice, mailoutbox):
         "pending",
     )
     assert row.subject_member == bob
-    assert emails.queue_notice(kind="invitee_joined", invitee=bob) is None
+    assert outbox.queue_notice(kind="invitee_joined", invitee=bob) is None
     assert OutboundEmail.objects.count() == 1
 
-    assert emails.deliver(row.pk) == "sent"
+    assert outbox.deliver(row.pk) == "sent"
     [message] = mailoutbox
     assert message.to == ["alice@example.com"]
     assert message.subject == "Bob joined Passalong beta with your invite"
@@ -485,11 +485,11 @@ def test_an_inviter_hears_once_that_their_invitee_joined(alice, mailoutbox):
 def test_activation_queues_one_notice_however_often_it_is_reported(bob, mailoutbox):
     assert services.activate_member(member=bob) is True
     assert services.activate_member(member=bob) is False
-    assert emails.queue_notice(kind="invitee_activated", invitee=bob) is None
+    assert outbox.queue_notice(kind="invitee_activated", invitee=bob) is None
     [row] = OutboundEmail.objects.filter(kind="invitee_activated")
     assert row.to_email == "alice@example.com"
     assert row.subject_member == bob
-    assert emails.deliver(row.pk) == "sent"
+    assert outbox.deliver(row.pk) == "sent"
     [message] = mailoutbox
     assert message.subject == "Bob is now active on Passalong beta"
 
@@ -525,12 +525,12 @@ def test_resend_is_refused_within_a_day_of_the_last_send(alice):
 def test_resend_is_allowed_a_day_later_and_sends_a_second_email(alice, mailoutbox):
     invite = emails.invite_by_email(member=alice, address="zed@example.com")
     first = invite.emails.get()
-    assert emails.deliver(first.pk) == "sent"
+    assert outbox.deliver(first.pk) == "sent"
     age([first], emails.RESEND_AFTER + timedelta(minutes=1))
     again = emails.resend_invite(invite=invite)
     assert again.pk != first.pk
     assert (again.status, again.to_email, again.sender) == ("pending", "zed@example.com", alice)
-    assert emails.deliver(again.pk) == "sent"
+    assert outbox.deliver(again.pk) == "sent"
     assert [m.to for m in mailoutbox] == [["zed@example.com"], ["zed@example.com"]]
 
 
@@ -568,7 +568,7 @@ def test_resend_is_refused_for_an_invite_that_is_no_longer_open(alice, spoil, wo
 def test_resend_is_refused_once_the_address_opted_out(client, alice):
     invite = emails.invite_by_email(member=alice, address="zed@example.com")
     age(invite.emails.all(), emails.RESEND_AFTER + timedelta(minutes=1))
-    client.post(f"/no-invites/{emails.optout_token('zed@example.com')}/")
+    client.post(f"/no-invites/{outbox.optout_token('zed@example.com')}/")
     with pytest.raises(emails.EmailRefused) as refused:
         emails.resend_invite(invite=invite)
     assert refused.value.message == OPTED_OUT

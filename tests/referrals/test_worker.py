@@ -12,7 +12,7 @@ import pytest
 from celery import Celery
 from django.db import connection
 
-from referrals import emails, services
+from referrals import outbox, services
 from referrals.models import OutboundEmail
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -137,9 +137,9 @@ def test_the_sweep_sends_what_a_down_broker_left_behind(worker, alice):
     # Nothing was enqueued (as if the broker had been down); the row waits.
     _, row = queued_invite(alice, "yan@example.com")
     OutboundEmail.objects.filter(pk=row.pk).update(
-        created_at=row.created_at - emails.STUCK_AFTER * 2
+        created_at=row.created_at - outbox.STUCK_AFTER * 2
     )
-    assert emails.stuck_ids() == [row.pk]
+    assert outbox.stuck_ids() == [row.pk]
     send(client, "referrals.tasks.sweep_outbox", queue)
     assert wait_for(lambda: OutboundEmail.objects.get(pk=row.pk).status == "sent")
     [message] = delivered(mail_dir)

@@ -6,7 +6,6 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.db.models import F
 
-from badges.services import refresh_many
 from referrals import services, tree
 from referrals.models import Campaign, Member
 
@@ -39,11 +38,8 @@ class Command(BaseCommand):
         marketer = User.objects.filter(username="marketer").first()
         if marketer is not None:
             Campaign.default().marketers.add(marketer)
-        tree.fold_all()
-        # Badges need join numbers, which the fold just assigned.
-        refresh_many(
-            Member.objects.filter(campaign=Campaign.default()).values_list("id", flat=True)
-        )
+        # The fold numbers the new members; consumers (join badges) react to it.
+        tree.fold_tree()
         self.stdout.write(
             "Demo data ready. Log in at /accounts/login/ with:\n"
             f"  member:    ada / {PASSWORD}   (early adopter with a tree three generations deep)\n"

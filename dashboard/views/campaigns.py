@@ -1,6 +1,6 @@
 """/dashboard/: the marketers' campaigns, their figures, seeding and grants.
 
-Pages read the precomputed CampaignStats / DailyStat rows (referrals.stats)
+Pages read the precomputed CampaignStats / DailyStat rows (dashboard.stats)
 plus one index scan for the top connectors, so a 1,000,000-member campaign
 costs the same handful of queries as a small one.
 """
@@ -17,16 +17,18 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from .. import access, exports, imports, services, stats
-from ..forms_dashboard import (
+from referrals import access, services
+from referrals.models import DailyStat, ImportJob, InviteGrant, Member
+
+from .. import exports, imports, stats
+from ..forms import (
     BadgeSettingsForm,
     CampaignForm,
     GrantForm,
     SeedCodesForm,
     SeedImportForm,
 )
-from ..models import DailyStat, ImportJob, InviteGrant, Member
-from .guards import managed, marketer_required
+from ..guards import managed, marketer_required
 
 TOP_CONNECTORS = 15
 REPORT_ROWS_SHOWN = 500
@@ -119,11 +121,9 @@ def connectors_chart(connectors: list[Member]) -> dict:
 @require_POST
 @managed
 def refresh(request, campaign):
-    if campaign.members_counted <= stats.SYNC_REFRESH_MAX_MEMBERS:
-        stats.refresh(campaign=campaign)
+    if stats.refresh_now_or_queue(campaign) is not None:
         messages.success(request, "Figures refreshed.")
     else:
-        stats.queue_refresh(campaign)
         messages.success(request, "Refresh queued: the figures update within a minute or two.")
     return redirect("dashboard_campaign", campaign.slug)
 

@@ -7,7 +7,8 @@ import json
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from referrals import imports, tree
+from dashboard import imports
+from referrals import tree
 from referrals.models import ImportJob, Invite
 
 

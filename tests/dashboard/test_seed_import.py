@@ -12,9 +12,10 @@ from django.db import DatabaseError
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
-from referrals import emails, imports
+from dashboard import imports
+from dashboard.tasks import run_seed_import, sweep_seed_imports
+from referrals import emails, outbox
 from referrals.models import ImportJob, Invite, OutboundEmail
-from referrals.tasks import run_seed_import, sweep_seed_imports
 from tests.conftest import make_user
 
 MIXED = """name,email
@@ -33,7 +34,7 @@ Yan Yu, yan@example.com
 def crowded(alice):
     """An address already invited, and one that opted out."""
     emails.invite_by_email(member=alice, address="taken@example.com")
-    emails.opt_out(address="nope@example.com")
+    outbox.opt_out(address="nope@example.com")
 
 
 def upload(client, text, name="seeds.csv", note="Welcome aboard!", capture=None):
@@ -103,7 +104,7 @@ def test_valid_rows_become_seed_invites_each_with_a_personal_email(
     queued = OutboundEmail.objects.filter(invite__in=seeds, kind="invite")
     assert queued.count() == 2
     for row in queued.filter(status="pending"):  # a broker is configured but no worker runs
-        emails.deliver(row.pk)
+        outbox.deliver(row.pk)
     message = next(m for m in mailoutbox if m.to == ["zoe@example.com"])
     assert message.subject == "You're invited to Passalong beta"
     assert "Welcome aboard!" in message.body
@@ -333,7 +334,7 @@ def test_an_upload_while_the_broker_is_down_stays_queued_until_the_sweep(
     monkeypatch.setattr(run_seed_import, "apply_async", broker_down)
     client.force_login(mara)
     with (
-        caplog.at_level(logging.WARNING, logger="referrals.imports"),
+        caplog.at_level(logging.WARNING, logger="dashboard.imports"),
         django_capture_on_commit_callbacks(execute=True),
     ):
         response = upload(client, "name,email\nZoe,zoe@example.com\n")

@@ -3,9 +3,10 @@
 from django.shortcuts import render
 from django.utils import timezone
 
+from referrals.models import Member
+
 from .. import suspicious
-from ..models import Member
-from .guards import managed
+from ..guards import managed
 
 RULES = [
     (

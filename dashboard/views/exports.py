@@ -4,7 +4,7 @@ from django.http import StreamingHttpResponse
 from django.utils import timezone
 
 from .. import exports
-from .guards import managed
+from ..guards import managed
 
 
 def _download(chunks, *, campaign, name: str, content_type: str) -> StreamingHttpResponse:

@@ -8,10 +8,11 @@ from django import forms
 
 from badges import rules
 from badges.models import BadgeSetting
+from referrals import services
+from referrals.ids import parse_id
+from referrals.models import Campaign
 
-from . import imports, services
-from .ids import parse_id
-from .models import Campaign
+from . import imports
 
 RESERVED_SLUGS = {"new"}  # /dashboard/new/ creates a campaign
 

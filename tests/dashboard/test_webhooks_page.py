@@ -5,11 +5,11 @@ import re
 import pytest
 from django.utils import timezone
 
+from dashboard.views.webhooks import VERIFY_SNIPPET
 from referrals.models import Campaign
 from tests.conftest import marketer_of
 from webhooks import services as webhooks
 from webhooks.models import Delivery, Endpoint, Event, EventType
-from webhooks.views import VERIFY_SNIPPET
 
 PAGE = "/dashboard/default/webhooks/"
 

@@ -5,7 +5,7 @@ import io
 import pytest
 from django.core.management import call_command
 
-from referrals import stats
+from dashboard import stats
 from referrals.models import Campaign, CampaignStats
 
 PASSWORD = "correct horse battery staple"

@@ -24,6 +24,7 @@ import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
+from celery import shared_task
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -33,9 +34,9 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from config.celery import enqueue_on_commit
-
-from . import emails
-from .models import (
+from referrals import outbox
+from referrals.addresses import normalize_email
+from referrals.models import (
     Campaign,
     DoNotInvite,
     ImportJob,
@@ -155,7 +156,7 @@ def validate(rows: list[Row], campaign: Campaign, on_progress=None) -> tuple[lis
     first_seen: dict[str, int] = {}
     for row in rows:
         reason = None
-        address = emails.normalize_email(row.email)
+        address = normalize_email(row.email)
         if not address:
             reason = "no e-mail address"
         else:
@@ -229,8 +230,6 @@ def start(*, campaign: Campaign, user, filename: str, data: bytes, note: str = "
 
 
 def _enqueue(job_id: int) -> None:
-    from .tasks import run_seed_import
-
     # Broker down: the job stays queued and the sweep enqueues it later.
     enqueue_on_commit(run_seed_import, job_id, what=f"seed import {job_id}")
 
@@ -330,7 +329,7 @@ def _import(job: ImportJob, attempt: int, valid: list[Row], rejected: list[dict]
             InviteEvent.objects.bulk_create(
                 [InviteEvent(invite=i, kind=InviteEvent.Kind.CREATED, at=now) for i in invites]
             )
-            outbox = OutboundEmail.objects.bulk_create(
+            queued = OutboundEmail.objects.bulk_create(
                 [
                     OutboundEmail(
                         key=f"invite:{i.pk}:1",
@@ -342,8 +341,8 @@ def _import(job: ImportJob, attempt: int, valid: list[Row], rejected: list[dict]
                     for i in invites
                 ]
             )
-            for row in outbox:
-                emails.enqueue_on_commit(row.pk)
+            for row in queued:
+                outbox.enqueue_delivery(row.pk)
             # The cache is outside the transaction, so the page sees this live.
             _set_progress(job.pk, "importing", start + len(chunk), len(valid))
         ImportJob.objects.filter(pk=job.pk).update(
@@ -427,3 +426,21 @@ def progress(job: ImportJob) -> dict:
     share = live["done"] / live["total"] if live["total"] else 0
     percent = share * 50 + (50 if live["phase"] == "importing" else 0)
     return status | {"phase": live["phase"], "percent": round(percent)}
+
+
+# --- Tasks (beside what they run; names kept from referrals.tasks for queued messages) ---
+
+
+@shared_task(name="referrals.tasks.run_seed_import", ignore_result=True)
+def run_seed_import(job_id: int) -> str:
+    """Validate and import one uploaded CSV of seed invitees; safe to run twice."""
+    return run(job_id=job_id)
+
+
+@shared_task(name="referrals.tasks.sweep_seed_imports", ignore_result=True)
+def sweep_seed_imports() -> int:
+    """Re-enqueue seed imports whose task was lost (broker down, worker killed)."""
+    stalled = sweep()
+    for job_id in stalled:
+        run_seed_import.delay(job_id)
+    return len(stalled)

@@ -17,8 +17,11 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from functools import cache
-from pathlib import Path
+
+from django.db.models import Q
+
+from referrals import addresses
+from referrals.models import Member
 
 RECENT = timedelta(days=7)  # signups the network and e-mail rules look at
 RECENT_CAP = 5_000  # at most this many of them, the newest (keeps the joins index lookups)
@@ -29,8 +32,6 @@ INACTIVE_AFTER = timedelta(days=14)
 INACTIVE_AMONG = 5_000  # the largest downlines searched for inactive chains
 MAX_FINDINGS = 50  # per rule
 MAX_MEMBERS = 25  # shown per finding
-
-EXTRA_DISPOSABLE = Path(__file__).with_name("data") / "disposable_domains.txt"
 
 
 @dataclass(frozen=True)
@@ -101,28 +102,12 @@ def network_bursts(
 # --- E-mail addresses ----------------------------------------------------------
 
 
-def normalize_email(email: str) -> str:
-    """One mailbox's canonical form: lower case, no +tag, no dots in the local part.
-
-    Gmail ignores dots and +tags; many providers honour +tags. Dots are
-    dropped for every domain: for a review queue a near-identical address is
-    worth a look even where the provider would deliver separately.
-    """
-    local, _, domain = email.strip().lower().rpartition("@")
-    if not local:
-        return email.strip().lower()
-    local = local.split("+", 1)[0].replace(".", "")
-    if domain == "googlemail.com":
-        domain = "gmail.com"
-    return f"{local}@{domain}"
-
-
 def email_aliases(signups: Iterable[Signup]) -> list[Finding]:
     """Groups of different addresses that normalize to one mailbox, largest first."""
     groups: dict[str, list[Signup]] = defaultdict(list)
     for signup in signups:
         if signup.email:
-            groups[normalize_email(signup.email)].append(signup)
+            groups[addresses.mailbox_of(signup.email)].append(signup)
     findings = []
     for mailbox, group in groups.items():
         if len({s.email.lower() for s in group}) < 2:
@@ -140,34 +125,13 @@ def email_aliases(signups: Iterable[Signup]) -> list[Finding]:
     return findings[:MAX_FINDINGS]
 
 
-@cache
-def disposable_domains() -> frozenset[str]:
-    """The disposable-email-domains package's list plus our own additions."""
-    from disposable_email_domains import blocklist
-
-    extra = set()
-    if EXTRA_DISPOSABLE.exists():
-        for line in EXTRA_DISPOSABLE.read_text().splitlines():
-            if (line := line.strip().lower()) and not line.startswith("#"):
-                extra.add(line)
-    return frozenset(blocklist) | extra
-
-
-def is_disposable(email: str, domains: frozenset[str] | None = None) -> bool:
-    """Is the address at a throwaway-inbox domain (or a subdomain of one)?"""
-    domains = disposable_domains() if domains is None else domains
-    domain = email.strip().lower().rpartition("@")[2]
-    parts = domain.split(".")
-    return any(".".join(parts[i:]) in domains for i in range(len(parts) - 1))
-
-
 def disposable_signups(signups: Iterable[Signup]) -> list[Finding]:
     """Signups with throwaway addresses, one finding per domain, most used first."""
-    domains = disposable_domains()
+    domains = addresses.disposable_domains()
     by_domain: dict[str, list[Signup]] = defaultdict(list)
     for signup in signups:
-        if signup.email and is_disposable(signup.email, domains):
-            by_domain[signup.email.strip().lower().rpartition("@")[2]].append(signup)
+        if signup.email and addresses.is_disposable(signup.email, domains):
+            by_domain[addresses.domain_of(signup.email)].append(signup)
     findings = [
         Finding(
             rule="disposable",
@@ -186,10 +150,6 @@ def disposable_signups(signups: Iterable[Signup]) -> list[Finding]:
 
 def recent_signups(campaign, *, now: datetime, cap: int = RECENT_CAP) -> list[Signup]:
     """The newest signups (at most `cap`, joined within RECENT) with address and IP."""
-    from django.db.models import Q
-
-    from .models import Member
-
     newest = Q(join_number__gt=campaign.members_counted - cap) | Q(tree_counted=False)
     rows = (
         Member.objects.filter(newest, campaign=campaign, joined_at__gte=now - RECENT)
@@ -203,8 +163,6 @@ def inactive_chains(
     campaign, *, now: datetime, minimum: int = INACTIVE_MIN_INVITEES, among: int = INACTIVE_AMONG
 ) -> list[Finding]:
     """Members with `minimum`+ invitees, none of them activated, who joined long enough ago."""
-    from .models import Member
-
     largest = (
         Member.objects.filter(campaign=campaign, downline_size__gte=minimum)
         .order_by("-downline_size")

@@ -5,10 +5,10 @@ import re
 import pytest
 from django.contrib.auth.models import Group
 
+from dashboard.views import explorer
 from referrals import services, tree
 from referrals.access import MARKETERS_GROUP
 from referrals.models import Campaign, Member
-from referrals.views import explorer
 from tests.conftest import make_user
 
 

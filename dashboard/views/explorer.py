@@ -16,10 +16,11 @@ from django.http import Http404, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
 
-from .. import tree
-from ..ids import MAX_ID, parse_id
-from ..models import Campaign, Member
-from .guards import managed
+from referrals import tree
+from referrals.ids import MAX_ID, parse_id
+from referrals.models import Campaign, Member
+
+from ..guards import managed
 
 PAGE = 50
 SEARCH_LIMIT = 20

@@ -8,8 +8,8 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
-from .. import access
-from ..models import Campaign
+from referrals import access
+from referrals.models import Campaign
 
 
 def marketer_required(view):

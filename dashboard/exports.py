@@ -18,7 +18,7 @@ from xml.sax.saxutils import escape, quoteattr
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from .models import Campaign, Invite, Member, invite_status
+from referrals.models import Campaign, Invite, Member, invite_status
 
 BATCH = 5000
 

@@ -1,4 +1,4 @@
-"""referrals.suspicious and /dashboard/<slug>/review/: signup patterns flagged for review."""
+"""dashboard.suspicious and /dashboard/<slug>/review/: signup patterns flagged for review."""
 
 import re
 from datetime import timedelta
@@ -6,9 +6,10 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from referrals import services, suspicious, tree
+from dashboard import suspicious
+from dashboard.suspicious import Signup
+from referrals import addresses, services, tree
 from referrals.models import Campaign, Member, Redemption
-from referrals.suspicious import Signup
 from tests.conftest import make_user
 
 from .test_explorer import make_marketer
@@ -123,7 +124,7 @@ def test_the_signup_form_records_the_client_address(client, alice):
     ],
 )
 def test_addresses_normalize_gmail_style(email, mailbox):
-    assert suspicious.normalize_email(email) == mailbox
+    assert addresses.mailbox_of(email) == mailbox
 
 
 def test_addresses_that_differ_only_by_dots_or_tags_are_grouped():
@@ -171,7 +172,7 @@ def test_aliases_are_compared_within_one_campaign(as_mia, campaign, alice):
     ],
 )
 def test_throwaway_domains_are_recognised(email, disposable):
-    assert suspicious.is_disposable(email) is disposable
+    assert addresses.is_disposable(email) is disposable
 
 
 def test_disposable_signups_are_flagged_per_domain(as_mia, campaign, alice):

@@ -1,6 +1,6 @@
 """/dashboard/<slug>/webhooks/: a campaign's endpoints and their recent deliveries, for marketers.
 
-The same guards as the rest of the dashboard (referrals.views.guards.managed):
+The same guards as the rest of the dashboard (dashboard.guards.managed):
 logged in, a marketer, and running this campaign, else 404. Endpoints are always
 looked up within that campaign, so another campaign's endpoint ids are a 404 too.
 """
@@ -14,11 +14,11 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from referrals.views.guards import managed
+from webhooks import services
+from webhooks.forms import EndpointForm
+from webhooks.models import Delivery, Endpoint
 
-from . import services
-from .forms import EndpointForm
-from .models import Delivery, Endpoint
+from ..guards import managed
 
 RECENT_DELIVERIES = 20
 # The pk of the endpoint just created: its secret is shown on the next page view only.

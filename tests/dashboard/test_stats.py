@@ -13,7 +13,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from referrals import services, stats, tree
+from dashboard import stats
+from referrals import services, tree
 from referrals.models import CampaignStats, DailyStat, Invite, InviteEvent, Member, Redemption
 from tests.conftest import make_user
 
@@ -133,8 +134,8 @@ def test_a_big_campaign_without_figures_is_queued_not_computed_in_the_request(
 
 
 def test_the_periodic_task_refreshes_every_campaign(campaign, small_tree):
+    from dashboard.tasks import refresh_campaign_stats
     from referrals.models import Campaign
-    from referrals.tasks import refresh_campaign_stats
 
     other = Campaign.objects.create(slug="other", name="Other")
     assert refresh_campaign_stats() == 2
@@ -143,7 +144,7 @@ def test_the_periodic_task_refreshes_every_campaign(campaign, small_tree):
 
 
 def test_the_periodic_task_skips_campaigns_refreshed_a_moment_ago(campaign, small_tree):
-    from referrals.tasks import refresh_campaign_stats
+    from dashboard.tasks import refresh_campaign_stats
 
     stats.refresh(campaign=campaign)
     assert refresh_campaign_stats() == 0

@@ -2,7 +2,7 @@
 
 `refresh` scans a campaign's members, invites and redemptions with a handful
 of aggregate queries and stores the result in CampaignStats and DailyStat
-rows; Celery beat runs it every minute (`referrals.tasks.refresh_campaign_stats`).
+rows; Celery beat runs it every minute (`refresh_campaign_stats`, below).
 Pages never aggregate over members themselves: on a 1,000,000-member
 campaign a refresh takes seconds, a page view milliseconds.
 
@@ -31,6 +31,7 @@ from __future__ import annotations
 import logging
 import time
 
+from celery import shared_task
 from django.core.cache import cache
 from django.db import transaction
 from django.db.models import (
@@ -48,8 +49,15 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from config.celery import enqueue_on_commit
-
-from .models import Campaign, CampaignStats, DailyStat, Invite, InviteEvent, Member, Redemption
+from referrals.models import (
+    Campaign,
+    CampaignStats,
+    DailyStat,
+    Invite,
+    InviteEvent,
+    Member,
+    Redemption,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -195,11 +203,16 @@ def _daily(campaign: Campaign) -> dict:
 
 
 def current(campaign: Campaign) -> CampaignStats | None:
-    """The stored figures; a small campaign without any gets them now, a big one is queued."""
+    """The stored figures; a campaign without any gets them by `refresh_now_or_queue`."""
     try:
         return CampaignStats.objects.get(campaign=campaign)
     except CampaignStats.DoesNotExist:
-        pass
+        return refresh_now_or_queue(campaign)
+
+
+def refresh_now_or_queue(campaign: Campaign) -> CampaignStats | None:
+    """The refresh rule: a small campaign is refreshed now (its figures returned), a big one
+    is queued for a worker (None), so no page view scans a big campaign's members."""
     if campaign.members_counted <= SYNC_REFRESH_MAX_MEMBERS:
         return refresh(campaign=campaign)
     queue_refresh(campaign)
@@ -210,8 +223,6 @@ def queue_refresh(campaign: Campaign) -> bool:
     """Ask a worker to refresh a campaign's figures, at most once until it has run."""
     if not cache.add(_QUEUED_KEY.format(campaign.pk), 1, timeout=300):
         return False
-    from .tasks import refresh_campaign_stats
-
     enqueue_on_commit(refresh_campaign_stats, campaign.pk, what="refresh_campaign_stats")
     return True
 
@@ -280,3 +291,21 @@ def format_duration(duration) -> str:
     if seconds < 86400:
         return f"{seconds / 3600:.1f} h"
     return f"{seconds / 86400:.1f} days"
+
+
+# --- Task (beside what it runs; its name is kept from referrals.tasks for queued messages) ---
+
+
+@shared_task(name="referrals.tasks.refresh_campaign_stats", ignore_result=True)
+def refresh_campaign_stats(campaign_id: int | None = None) -> int:
+    """Rebuild one campaign's dashboard figures, or every campaign's (Celery beat)."""
+    campaigns = Campaign.objects.select_related("stats").order_by("id")
+    if campaign_id is not None:
+        campaigns = campaigns.filter(pk=campaign_id)
+    refreshed = 0
+    for campaign in campaigns:
+        # The periodic run skips campaigns refreshed lately (a big one less often).
+        if campaign_id is None and not is_due(campaign):
+            continue
+        refreshed += refresh_once(campaign=campaign)
+    return refreshed

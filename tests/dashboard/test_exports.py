@@ -7,7 +7,8 @@ import xml.etree.ElementTree as ET
 import pytest
 from django.utils import timezone
 
-from referrals import exports, services, tree
+from dashboard import exports
+from referrals import services, tree
 from referrals.models import Campaign, Invite, Member
 from tests.conftest import make_user
 
