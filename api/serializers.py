@@ -105,14 +105,35 @@ class TopConnectorSerializer(serializers.Serializer):
     activated_invitee_count = serializers.IntegerField()
 
 
+def _stored(name: str) -> dict:
+    """Field options for a CampaignStats figure: read from it, null until it is built."""
+    return {"source": f"figures.{name}", "allow_null": True, "read_only": True}
+
+
 class CampaignStatsSerializer(serializers.Serializer):
+    """Live counters plus the dashboard's stored figures (CampaignStats), null until built."""
+
     campaign = serializers.SlugField()
-    members = serializers.IntegerField(help_text="Members counted into the tree so far.")
-    seed_members = serializers.IntegerField()
+    members = serializers.IntegerField(help_text="Members counted into the tree so far (live).")
+    seed_members = serializers.IntegerField(**_stored("seed_members"))
     deepest_generation = serializers.IntegerField(
-        help_text="Largest depth (0: seeds only); refreshed every few minutes."
+        **_stored("deepest_generation"), help_text="Largest depth (0: seeds only)."
     )
-    top_by_downline = TopConnectorSerializer(many=True)
+    activated_members = serializers.IntegerField(**_stored("activated_members"))
+    invites_sent = serializers.IntegerField(**_stored("invites_sent"))
+    invites_redeemed = serializers.IntegerField(**_stored("invites_redeemed"))
+    redemption_rate = serializers.FloatField(**_stored("redemption_rate"))
+    activation_rate = serializers.FloatField(**_stored("activation_rate"))
+    k_factor = serializers.FloatField(
+        **_stored("k_factor"), help_text="Viral coefficient, as on the dashboard."
+    )
+    avg_cycle_seconds = serializers.FloatField(
+        **_stored("avg_cycle_seconds"), help_text="From an invite's creation to its redemption."
+    )
+    refreshed_at = serializers.DateTimeField(
+        **_stored("refreshed_at"), help_text="When these figures were built."
+    )
+    top_by_downline = TopConnectorSerializer(many=True, help_text="Live, from an index.")
 
 
 class ActivationReportSerializer(serializers.Serializer):

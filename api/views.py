@@ -7,8 +7,6 @@ keyset-paged on an indexed column, so a page costs the same at any size.
 
 from __future__ import annotations
 
-from django.core.cache import cache
-from django.db.models import Max
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
@@ -17,14 +15,13 @@ from rest_framework import generics, status
 from rest_framework.exceptions import APIException, NotFound, PermissionDenied, ValidationError
 from rest_framework.response import Response
 
+from dashboard import stats
 from referrals import access, emails, errors, services, tree
 from referrals.models import Campaign, Invite, Member
 
 from . import serializers as s
 from .pagination import DepthPagination, NewestFirstPagination
 from .permissions import IsMarketer
-
-DEEPEST_GENERATION_TTL = 300
 
 
 class Refused(APIException):
@@ -76,9 +73,11 @@ class CampaignDetail(ManagedCampaignMixin, generics.RetrieveAPIView):
 
 @extend_schema(
     tags=["campaigns"],
-    summary="Cheap headline figures",
-    description="Read from counters and indexes: members (the tree fold's count), seeds, "
-    "the deepest generation (cached for five minutes) and the five largest downlines.",
+    summary="The campaign's figures, as the dashboard shows them",
+    description="Members (the tree fold's live count) and the five largest downlines "
+    "(an index) are live; every other figure is the dashboard's own, rebuilt by a worker "
+    "about every minute (`refreshed_at`). A big campaign asked for the first time has no "
+    "figures yet: they are null until the first refresh, which this request queues.",
     responses=s.CampaignStatsSerializer,
 )
 class CampaignStats(ManagedCampaignMixin, generics.GenericAPIView):
@@ -87,30 +86,18 @@ class CampaignStats(ManagedCampaignMixin, generics.GenericAPIView):
 
     def get(self, request, slug: str):
         campaign = self.get_campaign()
+        # The same stored figures as /dashboard/<slug>/ (one source of truth).
+        figures = stats.current(campaign)
         return Response(
             s.CampaignStatsSerializer(
                 {
                     "campaign": campaign.slug,
                     "members": campaign.members_counted,
-                    # Seeds are few: the (inviter, id) index's NULL range.
-                    "seed_members": Member.objects.filter(
-                        inviter__isnull=True, campaign=campaign
-                    ).count(),
-                    "deepest_generation": _deepest_generation(campaign),
+                    "figures": figures,
                     "top_by_downline": tree.top_members(campaign, limit=5),
                 }
             ).data
         )
-
-
-def _deepest_generation(campaign: Campaign) -> int:
-    # One aggregate over the campaign at most every few minutes, not per request.
-    key = f"api:deepest:{campaign.pk}"
-    deepest = cache.get(key)
-    if deepest is None:
-        deepest = Member.objects.filter(campaign=campaign).aggregate(d=Max("depth"))["d"] or 0
-        cache.set(key, deepest, timeout=DEEPEST_GENERATION_TTL)
-    return deepest
 
 
 # --- Members --------------------------------------------------------------------

@@ -261,7 +261,7 @@ def test_share_links_carry_the_invite_link(alice_client, alice):
 
 
 def test_the_timeline_shows_each_step_an_invite_went_through(
-    alice_client, alice, django_capture_on_commit_callbacks
+    alice_client, alice, django_capture_on_commit_callbacks, tasks_in_process
 ):
     invite = emails.invite_by_email(member=alice, address="bob@example.com")
     outbox.deliver(invite.emails.get().pk)
@@ -277,7 +277,7 @@ def test_the_timeline_shows_each_step_an_invite_went_through(
 
 
 def test_the_timeline_counts_visitors_not_visits(
-    alice_client, alice, django_capture_on_commit_callbacks
+    alice_client, alice, django_capture_on_commit_callbacks, tasks_in_process
 ):
     invite = services.create_invite(member=alice)
     with django_capture_on_commit_callbacks(execute=True):  # the open is recorded by a task

@@ -63,7 +63,9 @@ def test_a_display_name_is_shown_as_text_never_as_markup(client, alice):
     assert "&lt;img src=x onerror=alert(1)&gt; invited you" in content
 
 
-def test_each_visitor_counts_as_one_open(client, alice, django_capture_on_commit_callbacks):
+def test_each_visitor_counts_as_one_open(
+    client, alice, django_capture_on_commit_callbacks, tasks_in_process
+):
     invite = services.create_invite(member=alice)
     with django_capture_on_commit_callbacks(execute=True):  # the open is recorded by a task
         client.get(f"/i/{invite.code}/")
@@ -75,7 +77,7 @@ def test_each_visitor_counts_as_one_open(client, alice, django_capture_on_commit
 
 
 def test_the_inviter_opening_their_own_link_is_not_an_open(
-    client, alice, django_capture_on_commit_callbacks
+    client, alice, django_capture_on_commit_callbacks, tasks_in_process
 ):
     invite = services.create_invite(member=alice)
     client.force_login(alice.user)
@@ -85,7 +87,7 @@ def test_the_inviter_opening_their_own_link_is_not_an_open(
 
 
 def test_an_invite_opened_by_another_member_counts(
-    client, alice, bob, django_capture_on_commit_callbacks
+    client, alice, bob, django_capture_on_commit_callbacks, tasks_in_process
 ):
     invite = services.create_invite(member=alice)
     client.force_login(bob.user)
