@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import connection
 from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
+from kombu import Connection
 
 
 def _database_ok() -> bool:
@@ -18,8 +19,6 @@ def _database_ok() -> bool:
 def _broker_ok() -> bool | None:
     if not settings.CELERY_BROKER_URL:
         return None  # tasks run in-process: nothing to reach
-    from kombu import Connection
-
     try:
         with Connection(settings.CELERY_BROKER_URL, connect_timeout=2) as conn:
             conn.ensure_connection(max_retries=1, interval_start=0, interval_step=0, timeout=2)
