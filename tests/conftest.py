@@ -4,12 +4,12 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from allauth.account.models import EmailAddress
 from django.core.cache import cache
 from django.db import connection
 
 from referrals import services
 from referrals.models import Campaign
+from tests.helpers import make_user, marketer_of, token_client
 from webhooks.models import SUBSCRIBABLE, Endpoint
 
 
@@ -37,19 +37,6 @@ def campaign(db) -> Campaign:
     return found
 
 
-def make_user(username: str, *, verified: bool = True):
-    from django.contrib.auth import get_user_model
-
-    user = get_user_model().objects.create_user(
-        username=username,
-        email=f"{username}@example.com",
-        password="correct horse battery staple",
-        display_name=username.title(),
-    )
-    EmailAddress.objects.create(user=user, email=user.email, verified=verified, primary=True)
-    return user
-
-
 @pytest.fixture
 def alice(campaign):
     seed = services.create_seed_codes(campaign=campaign, count=1)[0]
@@ -70,22 +57,16 @@ def postgres():
         )
 
 
-def marketer_of(campaign: Campaign, username: str):
-    """A user in the "marketers" group who runs `campaign` (and nothing else)."""
-    from django.contrib.auth.models import Group
-
-    from referrals.access import MARKETERS_GROUP
-
-    user = make_user(username)
-    user.groups.add(Group.objects.get_or_create(name=MARKETERS_GROUP)[0])
-    campaign.marketers.add(user)
-    return user
-
-
 @pytest.fixture
 def mara(campaign):
     """A marketer who runs the default campaign only."""
     return marketer_of(campaign, "mara")
+
+
+@pytest.fixture
+def mara_api(mara):
+    """mara's API client, authenticated with her token."""
+    return token_client(mara)
 
 
 # --- A real HTTP receiver on 127.0.0.1 (stdlib http.server in a thread), and endpoints.

@@ -4,7 +4,7 @@ import pytest
 
 from referrals import services
 from referrals.models import OutboundEmail
-from tests.conftest import make_user
+from tests.helpers import make_user
 
 
 @pytest.fixture

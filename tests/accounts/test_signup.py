@@ -6,26 +6,9 @@ from django.utils import timezone
 
 from referrals import codes, services
 from referrals.models import Invite, Member, Redemption
+from tests.helpers import code_errors, signup
 
 User = get_user_model()
-
-
-def signup(client, code, username="newbie", email=None, **extra):
-    return client.post(
-        "/accounts/signup/",
-        {
-            "code": code,
-            "email": email or f"{username}@example.com",
-            "username": username,
-            "password1": "a long unusual passphrase 42",
-            "password2": "a long unusual passphrase 42",
-            **extra,
-        },
-    )
-
-
-def code_errors(response):
-    return response.context["form"].errors.get("code", [])
 
 
 def test_it_signs_up_with_a_member_invite_and_hangs_under_the_inviter(client, alice):

@@ -10,7 +10,7 @@ from django.test import Client
 
 from referrals import services
 from referrals.models import Member
-from tests.accounts.test_signup import code_errors, signup
+from tests.helpers import code_errors, signup
 
 User = get_user_model()
 

@@ -1,19 +1,10 @@
 """API personas: mara runs the default campaign, olga another; alice and bob are members."""
 
 import pytest
-from rest_framework.authtoken.models import Token
-from rest_framework.test import APIClient
 
 from referrals import services, tree
 from referrals.models import Campaign
-from tests.conftest import make_user, marketer_of
-
-
-def token_client(user) -> APIClient:
-    client = APIClient()
-    token, _ = Token.objects.get_or_create(user=user)
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
-    return client
+from tests.helpers import make_user, marketer_of
 
 
 @pytest.fixture
@@ -24,11 +15,6 @@ def other_campaign(db):
 @pytest.fixture
 def olga(other_campaign):
     return marketer_of(other_campaign, "olga")
-
-
-@pytest.fixture
-def mara_api(mara):
-    return token_client(mara)
 
 
 @pytest.fixture

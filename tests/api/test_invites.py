@@ -1,8 +1,7 @@
 """A member creates invites through the API, within their quota."""
 
 from referrals.models import Invite, OutboundEmail
-from tests.api.conftest import token_client
-from tests.conftest import make_user
+from tests.helpers import make_user, token_client
 
 
 def test_a_member_creates_an_invite_from_their_quota(alice):

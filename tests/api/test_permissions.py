@@ -2,8 +2,7 @@
 
 from rest_framework.test import APIClient
 
-from tests.api.conftest import token_client
-from tests.conftest import make_user
+from tests.helpers import make_user, token_client
 
 
 def test_it_refuses_anonymous_callers(campaign):

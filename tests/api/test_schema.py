@@ -15,7 +15,7 @@ from rest_framework.test import APIClient
 from rest_framework.utils.encoders import JSONEncoder
 from schemathesis.checks import not_a_server_error
 
-from tests.api.conftest import token_client
+from tests.helpers import token_client
 
 
 def test_the_schema_is_public_and_valid_openapi_3(campaign):

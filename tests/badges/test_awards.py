@@ -13,7 +13,7 @@ from badges.rules import CONNECTOR, EARLY_ADOPTER, FOUNDING, SUMMARY, TREE_BUILD
 from badges.tasks import award_badges, award_new_members, sweep_awards
 from referrals import services, tree
 from referrals.models import Campaign, Invite, Member
-from tests.conftest import make_user
+from tests.helpers import make_user
 
 
 def awards_of(member: Member) -> dict[str, int]:

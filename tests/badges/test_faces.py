@@ -15,8 +15,11 @@ SVG = "{http://www.w3.org/2000/svg}"
 
 
 @pytest.fixture
-def awarded(alice, bob):
-    """alice (#1, seed, one active invitee) and bob (#2), counted and awarded."""
+def alice_with_active_invitee(alice, bob):
+    """alice (#1, seed, one active invitee) and bob (#2), counted and awarded.
+
+    Unlike the shared `awarded` fixture, bob is activated first, so alice earns Connector.
+    """
     services.activate_member(member=bob)
     tree.fold_all()
     award_new_members()
@@ -30,9 +33,15 @@ def image_face(client, username: str, slug: str) -> tuple[list[str], str]:
     return texts, root.find(f"{SVG}title").text
 
 
-def test_the_image_shows_the_face_the_pages_describe_for_every_award(client, awarded):
-    BadgeSetting.objects.create(campaign=awarded.campaign, slug=CONNECTOR, name="Recruiter")
-    awards = Award.objects.filter(member=awarded).select_related("member__user", "member__campaign")
+def test_the_image_shows_the_face_the_pages_describe_for_every_award(
+    client, alice_with_active_invitee
+):
+    BadgeSetting.objects.create(
+        campaign=alice_with_active_invitee.campaign, slug=CONNECTOR, name="Recruiter"
+    )
+    awards = Award.objects.filter(member=alice_with_active_invitee).select_related(
+        "member__user", "member__campaign"
+    )
     assert {a.slug for a in awards} >= {SUMMARY, CONNECTOR}
     for award in awards:
         badge = definition(award.member.campaign, award.slug)
@@ -46,8 +55,8 @@ def test_the_image_shows_the_face_the_pages_describe_for_every_award(client, awa
         assert image_face(client, "alice", award.slug) == ([shown.label, shown.value], shown.title)
 
 
-def test_a_face_names_the_member_and_says_what_the_badge_shows(awarded):
-    member = Member.objects.select_related("user", "campaign").get(pk=awarded.pk)
+def test_a_face_names_the_member_and_says_what_the_badge_shows(alice_with_active_invitee):
+    member = Member.objects.select_related("user", "campaign").get(pk=alice_with_active_invitee.pk)
     shown = face(
         award_slug=CONNECTOR,
         tier=1,

@@ -11,21 +11,12 @@ from hypothesis import strategies as st
 from badges import services as badges
 from badges.models import Award, BadgeSetting
 from badges.rules import EARLY_ADOPTER, SUMMARY
-from badges.tasks import award_new_members
-from referrals import services, tree
+from referrals import services
 
 SVG = "{http://www.w3.org/2000/svg}"
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 CSP = "default-src 'none'; style-src 'unsafe-inline'"
 SUMMARY_SVG = "/badges/alice/passalong.svg"
-
-
-@pytest.fixture
-def awarded(alice, bob):
-    """alice (#1, seed) and bob (#2, her invitee), counted and awarded."""
-    tree.fold_all()
-    award_new_members()
-    return alice
 
 
 def parse(response) -> ET.Element:

@@ -21,14 +21,6 @@ PROOF = f"{SITE}/badges/alice/early-adopter/"
 
 
 @pytest.fixture
-def awarded(alice, bob):
-    """alice (#1, seed) and bob (#2, her invitee), counted and awarded."""
-    tree.fold_all()
-    award_new_members()
-    return alice
-
-
-@pytest.fixture
 def site(settings):
     settings.SITE_URL = SITE
 

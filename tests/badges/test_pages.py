@@ -9,8 +9,6 @@ import pytest
 from badges import services as badges
 from badges.models import Award
 from badges.rules import EARLY_ADOPTER, FOUNDING, SUMMARY
-from badges.tasks import award_new_members
-from referrals import tree
 from referrals.models import Member
 
 SITE = "https://passalong.example"
@@ -20,14 +18,6 @@ PROOF = "/badges/alice/early-adopter/"
 @pytest.fixture(autouse=True)
 def _site_url(settings):
     settings.SITE_URL = SITE
-
-
-@pytest.fixture
-def awarded(alice, bob):
-    """alice (#1, seed) and bob (#2, her invitee), counted and awarded."""
-    tree.fold_all()
-    award_new_members()
-    return alice
 
 
 class _Tags(HTMLParser):

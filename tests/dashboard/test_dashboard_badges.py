@@ -8,7 +8,7 @@ from badges.models import Award, BadgeSetting
 from badges.rules import CONNECTOR, EARLY_ADOPTER, FOUNDING, ORDER, TREE_BUILDER
 from referrals import services, tree
 from referrals.models import Campaign, Member
-from tests.conftest import make_user
+from tests.helpers import make_user
 
 DEFAULT_TIERS = {EARLY_ADOPTER: "100, 1000", CONNECTOR: "1, 5, 25", TREE_BUILDER: "100"}
 DEFAULT_NAMES = {

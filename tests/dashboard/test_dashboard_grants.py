@@ -6,7 +6,7 @@ import pytest
 
 from referrals import services
 from referrals.models import Campaign, InviteGrant, Member
-from tests.conftest import make_user
+from tests.helpers import make_user
 
 
 def invites_left(member) -> int:

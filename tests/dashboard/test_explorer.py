@@ -3,26 +3,11 @@
 import re
 
 import pytest
-from django.contrib.auth.models import Group
 
 from dashboard.views import explorer
 from referrals import services, tree
-from referrals.access import MARKETERS_GROUP
 from referrals.models import Campaign, Member
-from tests.conftest import make_user
-
-
-def join(inviter: Member, username: str) -> Member:
-    invite = services.create_invite(member=inviter)
-    return services.redeem_invite(code=invite.code, user=make_user(username))
-
-
-def make_marketer(username: str, *campaigns: Campaign):
-    user = make_user(username)
-    user.groups.add(Group.objects.get_or_create(name=MARKETERS_GROUP)[0])
-    for campaign in campaigns:
-        campaign.marketers.add(user)
-    return user
+from tests.helpers import join, make_marketer, make_user
 
 
 @pytest.fixture
@@ -32,18 +17,6 @@ def family(alice, bob):
     services.activate_member(member=join(alice, "dave"))
     tree.fold_all()
     return {m.user.username: m for m in Member.objects.select_related("user")}
-
-
-@pytest.fixture
-def mia(campaign):
-    """A marketer who runs the default campaign."""
-    return make_marketer("mia", campaign)
-
-
-@pytest.fixture
-def as_mia(client, mia):
-    client.force_login(mia)
-    return client
 
 
 def url(campaign, rest=""):

@@ -10,9 +10,7 @@ from django.utils import timezone
 from dashboard import exports
 from referrals import services, tree
 from referrals.models import Campaign, Invite, Member
-from tests.conftest import make_user
-
-from .test_explorer import join, make_marketer
+from tests.helpers import join, make_marketer, make_user
 
 NS = {"g": "http://graphml.graphdrawing.org/xmlns"}
 EXPORTS = ["members.csv", "invites.csv", "tree.graphml"]
@@ -26,12 +24,6 @@ def family(alice, bob):
     services.revoke_invite(invite=services.create_invite(member=bob))
     tree.fold_all()
     return {m.user.username: m for m in Member.objects.select_related("user")}
-
-
-@pytest.fixture
-def as_mia(client, campaign):
-    client.force_login(make_marketer("mia", campaign))
-    return client
 
 
 def download(client, campaign, name: str) -> str:

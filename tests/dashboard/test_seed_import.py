@@ -16,7 +16,7 @@ from dashboard import imports
 from dashboard.tasks import run_seed_import, sweep_seed_imports
 from referrals import emails, outbox
 from referrals.models import ImportJob, Invite, OutboundEmail
-from tests.conftest import make_user
+from tests.helpers import make_user
 
 MIXED = """name,email
 Zoe Zhang,zoe@example.com

@@ -16,7 +16,7 @@ import pytest
 from dashboard import stats
 from referrals import services, tree
 from referrals.models import CampaignStats, DailyStat, Invite, InviteEvent, Member, Redemption
-from tests.conftest import make_user
+from tests.helpers import make_user
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 

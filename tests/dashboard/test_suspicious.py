@@ -10,9 +10,7 @@ from dashboard import suspicious
 from dashboard.suspicious import Signup
 from referrals import addresses, services, tree
 from referrals.models import Campaign, Member, Redemption
-from tests.conftest import make_user
-
-from .test_explorer import make_marketer
+from tests.helpers import make_marketer, make_user
 
 NOW = timezone.now()
 
@@ -30,12 +28,6 @@ def join(inviter: Member, username: str, *, ip=None, email=None) -> Member:
         user.email = email
         user.save()
     return services.redeem_invite(code=invite.code, user=user, signup_ip=ip)
-
-
-@pytest.fixture
-def as_mia(client, campaign):
-    client.force_login(make_marketer("mia", campaign))
-    return client
 
 
 def review_page(client, campaign) -> dict[str, list[str]]:

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from dashboard.views.webhooks import VERIFY_SNIPPET
 from referrals.models import Campaign
-from tests.conftest import marketer_of
+from tests.helpers import marketer_of
 from webhooks import services as webhooks
 from webhooks.models import Delivery, Endpoint, Event, EventType
 

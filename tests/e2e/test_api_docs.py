@@ -1,8 +1,11 @@
 """Swagger UI at /api/docs/ really renders in Chromium under the site's CSP."""
 
+import pytest
+
 from .conftest import ARTIFACTS, DESKTOP
 
 
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_the_api_docs_render_in_a_browser_without_csp_violations(browser, live_server, campaign):
     page = browser.new_page(viewport=DESKTOP)
     problems = []

@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 
 from referrals import services, tree
 from referrals.models import Member
-from tests.dashboard.test_explorer import join, make_marketer
+from tests.helpers import join, make_marketer
 
 from .conftest import DESKTOP
 

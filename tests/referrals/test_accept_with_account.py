@@ -2,8 +2,7 @@
 
 from referrals import errors, services
 from referrals.models import Campaign, Member, Redemption
-
-from ..conftest import make_user
+from tests.helpers import make_user
 
 
 def spring_invite():

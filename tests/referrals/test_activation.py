@@ -8,8 +8,7 @@ from django.utils import timezone
 
 from referrals import errors, services
 from referrals.models import Campaign, Member, Reward
-
-from ..conftest import make_user
+from tests.helpers import make_user
 
 
 def invite_people(inviter, *names, verified=True):

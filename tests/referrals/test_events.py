@@ -4,7 +4,7 @@ import pytest
 
 from referrals import errors, events, services
 from referrals.models import Member
-from tests.conftest import make_user
+from tests.helpers import make_user
 
 
 def refuse(**payload):

@@ -10,7 +10,7 @@ from django.test import Client
 
 from referrals import emails, outbox, services
 from referrals.models import Invite, Member, OutboundEmail
-from tests.conftest import make_user
+from tests.helpers import invite_item, invites_left_shown, make_user, messages_shown
 
 
 @pytest.fixture
@@ -23,22 +23,6 @@ def page(client) -> str:
     response = client.get("/invites/")
     assert response.status_code == 200
     return response.content.decode()
-
-
-def invites_left_shown(content: str) -> int:
-    return int(re.search(r'data-testid="invites-left">(\d+)<', content)[1])
-
-
-def invite_item(content: str, invite: Invite) -> str:
-    """The <li> of one invite in the list."""
-    return re.search(
-        rf'<li class="invite" data-code="{invite.code}">(.*?)\n    </li>', content, re.S
-    )[1]
-
-
-def messages_shown(content: str) -> list[str]:
-    block = re.search(r'<ul class="messages"[^>]*>(.*?)</ul>', content, re.S)
-    return [html.unescape(m) for m in re.findall(r"<li[^>]*>(.*?)</li>", block[1])] if block else []
 
 
 def test_anonymous_visitors_are_sent_to_log_in(client, alice):

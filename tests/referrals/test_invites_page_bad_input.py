@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from referrals import services
 from referrals.models import Invite, Member
-from tests.referrals.test_invites_page import invite_item, invites_left_shown, messages_shown
+from tests.helpers import invite_item, invites_left_shown, messages_shown
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from referrals import services
 from referrals.models import Invite, InviteEvent
-from tests.conftest import make_user
+from tests.helpers import make_user
 
 
 def opens(invite: Invite) -> int:

@@ -7,7 +7,7 @@ import pytest
 
 from referrals import services, tree
 from referrals.models import Member
-from tests.conftest import make_user
+from tests.helpers import make_user
 
 
 def join(inviter: Member, username: str) -> Member:

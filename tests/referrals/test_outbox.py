@@ -21,7 +21,7 @@ from django.utils import timezone
 from referrals import emails, outbox, services
 from referrals.models import DoNotInvite, Invite, InviteEvent, Member, OutboundEmail
 from referrals.tasks import send_outbound_email, sweep_outbox
-from tests.conftest import make_user
+from tests.helpers import make_user
 
 LOCMEM = "django.core.mail.backends.locmem.EmailBackend"
 NO_INVITES_LEFT = (

@@ -16,8 +16,7 @@ from hypothesis import strategies as st
 
 from referrals import services, tree
 from referrals.models import Campaign, Member
-
-from ..conftest import make_user
+from tests.helpers import make_user
 
 User = get_user_model()
 examples = itertools.count()

@@ -2,16 +2,10 @@
 
 import pytest
 
-from tests.api.conftest import token_client
-from tests.conftest import marketer_of
+from tests.helpers import marketer_of, token_client
 from webhooks import services as webhooks
 from webhooks.models import Delivery, Endpoint
 from webhooks.targets import UnsafeTarget, check_url
-
-
-@pytest.fixture
-def mara_api(campaign):
-    return token_client(marketer_of(campaign, "mara"))
 
 
 def test_a_marketer_registers_an_endpoint_and_gets_its_secret(mara_api, receiver):

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from badges import services as badges
 from referrals import services, tree
-from tests.conftest import make_user
+from tests.helpers import make_user
 from webhooks import services as webhooks
 from webhooks.models import Delivery, Endpoint, Event
 from webhooks.tasks import deliver_webhook

@@ -4,16 +4,9 @@ import socket
 
 import pytest
 
-from tests.api.conftest import token_client
-from tests.conftest import marketer_of
 from webhooks import services as webhooks
 from webhooks.models import Delivery
 from webhooks.targets import UnsafeTarget, check_url
-
-
-@pytest.fixture
-def mara_api(campaign):
-    return token_client(marketer_of(campaign, "mara"))
 
 
 @pytest.mark.parametrize(

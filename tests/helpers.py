@@ -1,0 +1,99 @@
+"""Plain helpers shared by test modules (no fixtures: those live in the conftest.py files)."""
+
+import html
+import re
+
+from allauth.account.models import EmailAddress
+from django.contrib.auth.models import Group
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from referrals import services
+from referrals.access import MARKETERS_GROUP
+from referrals.models import Campaign, Invite, Member
+
+# --- People.
+
+
+def make_user(username: str, *, verified: bool = True):
+    from django.contrib.auth import get_user_model
+
+    user = get_user_model().objects.create_user(
+        username=username,
+        email=f"{username}@example.com",
+        password="correct horse battery staple",
+        display_name=username.title(),
+    )
+    EmailAddress.objects.create(user=user, email=user.email, verified=verified, primary=True)
+    return user
+
+
+def marketer_of(campaign: Campaign, username: str):
+    """A user in the "marketers" group who runs `campaign` (and nothing else)."""
+    user = make_user(username)
+    user.groups.add(Group.objects.get_or_create(name=MARKETERS_GROUP)[0])
+    campaign.marketers.add(user)
+    return user
+
+
+def make_marketer(username: str, *campaigns: Campaign):
+    user = make_user(username)
+    user.groups.add(Group.objects.get_or_create(name=MARKETERS_GROUP)[0])
+    for campaign in campaigns:
+        campaign.marketers.add(user)
+    return user
+
+
+def join(inviter: Member, username: str) -> Member:
+    invite = services.create_invite(member=inviter)
+    return services.redeem_invite(code=invite.code, user=make_user(username))
+
+
+# --- API.
+
+
+def token_client(user) -> APIClient:
+    client = APIClient()
+    token, _ = Token.objects.get_or_create(user=user)
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    return client
+
+
+# --- Signup (/accounts/signup/).
+
+
+def signup(client, code, username="newbie", email=None, **extra):
+    return client.post(
+        "/accounts/signup/",
+        {
+            "code": code,
+            "email": email or f"{username}@example.com",
+            "username": username,
+            "password1": "a long unusual passphrase 42",
+            "password2": "a long unusual passphrase 42",
+            **extra,
+        },
+    )
+
+
+def code_errors(response):
+    return response.context["form"].errors.get("code", [])
+
+
+# --- The inviter's page (/invites/).
+
+
+def invites_left_shown(content: str) -> int:
+    return int(re.search(r'data-testid="invites-left">(\d+)<', content)[1])
+
+
+def invite_item(content: str, invite: Invite) -> str:
+    """The <li> of one invite in the list."""
+    return re.search(
+        rf'<li class="invite" data-code="{invite.code}">(.*?)\n    </li>', content, re.S
+    )[1]
+
+
+def messages_shown(content: str) -> list[str]:
+    block = re.search(r'<ul class="messages"[^>]*>(.*?)</ul>', content, re.S)
+    return [html.unescape(m) for m in re.findall(r"<li[^>]*>(.*?)</li>", block[1])] if block else []
