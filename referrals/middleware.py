@@ -25,7 +25,10 @@ class MemberVisitMiddleware:
             if request.session.get("seen_on") != today:
                 if services.note_return(user=user):
                     enqueue_on_commit(
-                        services.activate_returned_member, user.pk, what="activate_returned"
+                        services.activate_returned_member,
+                        user.pk,
+                        what="activate_returned",
+                        inline_if_down=True,
                     )
                 request.session["seen_on"] = today
         return self.get_response(request)

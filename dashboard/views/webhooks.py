@@ -124,7 +124,7 @@ def webhooks(request, campaign):
     revealed = next((e for e in endpoints if e.pk == reveal_id), None)
     return render(
         request,
-        "webhooks/dashboard.html",
+        "dashboard/webhooks.html",
         {
             "campaign": campaign,
             "current": "webhooks",

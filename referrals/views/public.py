@@ -92,7 +92,11 @@ def _queue_open(request, invite) -> None:
         request.session.save()
     visitor = hashlib.sha256(request.session.session_key.encode()).hexdigest()[:32]
     enqueue_on_commit(
-        services.record_invite_open, invite.pk, visitor, what=f"open of invite {invite.pk}"
+        services.record_invite_open,
+        invite.pk,
+        visitor,
+        what=f"open of invite {invite.pk}",
+        inline_if_down=True,
     )
 
 

@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 from django.test import Client
 from django.utils import timezone
+from kombu.exceptions import OperationalError
 
 from referrals import services
 from referrals.models import Invite, InviteEvent
@@ -139,3 +140,16 @@ def test_an_invite_that_can_no_longer_be_used_is_gone_and_says_why(client, alice
     assert '<a class="button secondary" href="/">Enter another code</a>' in content
     assert "Accept invite" not in content
     assert opens(invite) == 0
+
+
+def test_with_the_broker_down_an_open_is_still_recorded(
+    client, alice, monkeypatch, django_capture_on_commit_callbacks
+):
+    def broker_down(*args, **kwargs):
+        raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    monkeypatch.setattr(services.record_invite_open, "apply_async", broker_down)
+    invite = services.create_invite(member=alice)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client.get(f"/i/{invite.code}/").status_code == 200
+    assert opens(invite) == 1

@@ -5,6 +5,7 @@ from datetime import timedelta
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from kombu.exceptions import OperationalError
 
 from referrals import services
 from referrals.models import Member
@@ -55,3 +56,21 @@ def test_a_second_page_view_the_same_day_writes_nothing(client, bob):
     with CaptureQueriesContext(connection) as queries:
         client.get("/invites/")
     assert not [q for q in queries if q["sql"].lstrip().upper().startswith("UPDATE")]
+
+
+def broker_down(*args, **kwargs):
+    # What Celery raises when Redis refuses the connection.
+    raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+
+def test_with_the_broker_down_the_return_still_activates_in_process(
+    client, alice, bob, monkeypatch, caplog, django_capture_on_commit_callbacks
+):
+    monkeypatch.setattr(services.activate_returned_member, "apply_async", broker_down)
+    as_if_joined_yesterday(bob)
+    client.force_login(bob.user)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client.get("/invites/").status_code == 200
+    bob.refresh_from_db()
+    assert bob.is_activated
+    assert "could not enqueue activate_returned; running it in-process" in caplog.text
