@@ -1,5 +1,3 @@
-import unicodedata
-
 from allauth.account.forms import SignupForm
 from django import forms
 from django.core.validators import MaxLengthValidator, URLValidator
@@ -68,11 +66,6 @@ class WebURLField(forms.URLField):
     default_validators = [URLValidator(schemes=["http", "https"])]
 
 
-def plain_text(value: str) -> str:
-    """Text without control or formatting characters (bidi overrides would flip what follows)."""
-    return "".join(ch for ch in value if unicodedata.category(ch) not in {"Cc", "Cf"}).strip()
-
-
 class ProfileForm(forms.ModelForm):
     blog_url = WebURLField(
         label="Blog or website",
@@ -81,9 +74,6 @@ class ProfileForm(forms.ModelForm):
         assume_scheme="https",
         error_messages={"invalid": "Enter a web address starting with https:// or http://."},
     )
-
-    def clean_display_name(self) -> str:
-        return plain_text(self.cleaned_data.get("display_name", ""))
 
     class Meta:
         model = User

@@ -3,11 +3,13 @@ import hashlib
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 
+from referrals.fields import PlainCharField
+
 
 class User(AbstractUser):
     """A person with a login. Their places in campaign trees are `referrals.Member` rows."""
 
-    display_name = models.CharField(max_length=80, blank=True)
+    display_name = PlainCharField(max_length=80, blank=True)
     # db_default: bulk loaders (generate_campaign's COPY) may leave these out.
     blog_url = models.URLField(blank=True, db_default="", default="")
     use_gravatar = models.BooleanField(

@@ -7,8 +7,10 @@ keyset-paged on an indexed column, so a page costs the same at any size.
 
 from __future__ import annotations
 
+from django.core.exceptions import RequestDataTooBig
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404
+from django.views import defaults
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, status
@@ -284,6 +286,14 @@ class InviteDetail(generics.RetrieveAPIView):
         return get_object_or_404(
             Invite.objects.select_related("campaign"), pk=invite_id, owner__user=self.request.user
         )
+
+
+def bad_request(request, exception=None):
+    """The site's 400 handler: JSON under /api/ (a body over the upload limit), else the page."""
+    if request.path.startswith("/api/"):
+        detail = "Request body too large." if isinstance(exception, RequestDataTooBig) else None
+        return JsonResponse({"detail": detail or "Bad request."}, status=400)
+    return defaults.bad_request(request, exception)
 
 
 def not_found(request, *args, **kwargs) -> JsonResponse:

@@ -1,10 +1,13 @@
 from django import forms
 
+from referrals.fields import PlainTextFormField
+
 
 class AskForInviteForm(forms.Form):
-    name = forms.CharField(label="Your name", max_length=80)
+    name = PlainTextFormField(label="Your name", max_length=80)
     email = forms.EmailField(label="Your e-mail address")
-    message = forms.CharField(
+    message = PlainTextFormField(
+        multiline=True,
         label="A line about you (optional)",
         required=False,
         max_length=500,

@@ -9,6 +9,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 
+from referrals.fields import PlainCharField, PlainTextField
 from referrals.models import Campaign, Member
 
 from . import rules
@@ -21,8 +22,8 @@ class BadgeSetting(models.Model):
 
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="badge_settings")
     slug = models.CharField(max_length=30, choices=BADGE_CHOICES)
-    name = models.CharField(max_length=60, blank=True, help_text="Empty: the default name.")
-    description = models.TextField(blank=True)
+    name = PlainCharField(max_length=60, blank=True, help_text="Empty: the default name.")
+    description = PlainTextField(blank=True)
     thresholds = models.CharField(
         max_length=100, blank=True, help_text="Comma-separated tiers, e.g. 1,5,25. Empty: defaults."
     )
@@ -123,9 +124,9 @@ class InviteRequest(models.Model):
         IGNORED = "ignored"
 
     member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="invite_requests")
-    name = models.CharField(max_length=80)
+    name = PlainCharField(max_length=80)
     email = models.EmailField()
-    message = models.TextField(blank=True, max_length=500)
+    message = PlainTextField(blank=True, max_length=500)
     source_page = models.URLField(
         blank=True, max_length=500, help_text="Where the visitor came from."
     )

@@ -254,6 +254,11 @@ REST_FRAMEWORK = {
         "invites": env.str("API_INVITE_RATE", default="60/hour"),
         "activations": env.str("API_ACTIVATION_RATE", default="6000/min"),
     },
+    "DEFAULT_PARSER_CLASSES": [
+        "api.parsers.JSONParser",  # a 1,000-deep body is a 400, not a RecursionError
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",

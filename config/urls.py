@@ -5,6 +5,9 @@ from django.urls import include, path
 from accounts import views as accounts
 from referrals.health import healthz
 
+# Django's own 400 page, but JSON for the API (a body over the upload limit).
+handler400 = "api.views.bad_request"
+
 urlpatterns = [
     path("", include("referrals.urls")),
     path("", include("badges.urls")),

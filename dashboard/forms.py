@@ -9,6 +9,7 @@ from django import forms
 from badges import rules
 from badges.models import BadgeSetting
 from referrals import services
+from referrals.fields import PlainTextFormField
 from referrals.ids import parse_id
 from referrals.models import Campaign
 
@@ -101,7 +102,7 @@ def parse_thresholds(text: str) -> tuple[int, ...]:
 class BadgeForm(forms.Form):
     """One badge's name, tiers and on/off switch for a campaign (prefix: badge-<slug>)."""
 
-    name = forms.CharField(max_length=60, required=False)
+    name = PlainTextFormField(max_length=60, required=False)
     thresholds = forms.CharField(max_length=200, label="Tiers")
     enabled = forms.BooleanField(required=False, label="Award this badge")
 

@@ -45,10 +45,12 @@ from referrals.models import (
     Member,
     OutboundEmail,
 )
+from referrals.text import plain_text
 
 logger = logging.getLogger(__name__)
 
 MAX_BYTES = 2_000_000
+NAME_MAX = 80  # Invite.recipient_name: the e-mail greets the person by it
 MAX_ROWS = 10_000
 MAX_NAME = 150
 _LOOKUP_CHUNK = 500
@@ -320,6 +322,7 @@ def _import(job: ImportJob, attempt: int, valid: list[Row], rejected: list[dict]
                         max_uses=1,
                         expires_at=now + expiry if expiry else None,
                         recipient_email=row.email,
+                        recipient_name=plain_text(row.name)[:NAME_MAX],
                         note=job.note,
                         created_at=now,
                     )

@@ -7,7 +7,8 @@ import pytest
 from django.core.cache import cache
 from django.db import connection
 
-from referrals import services
+from badges.tasks import award_new_members
+from referrals import services, tree
 from referrals.models import Campaign
 from tests.helpers import make_user, marketer_of, token_client
 from webhooks.models import SUBSCRIBABLE, Endpoint
@@ -123,3 +124,14 @@ def endpoint(campaign, receiver):
     return Endpoint.objects.create(
         campaign=campaign, url=receiver.url, events=[e.value for e in SUBSCRIBABLE]
     )
+
+
+# --- Badges: alice and bob, counted by the tree and awarded their badges.
+
+
+@pytest.fixture
+def awarded(alice, bob):
+    """alice (#1, seed) and bob (#2, her invitee), counted and awarded."""
+    tree.fold_all()
+    award_new_members()
+    return alice

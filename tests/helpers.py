@@ -8,6 +8,7 @@ from django.contrib.auth.models import Group
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from badges.rules import CONNECTOR, EARLY_ADOPTER, FOUNDING, ORDER, TREE_BUILDER
 from referrals import services
 from referrals.access import MARKETERS_GROUP
 from referrals.models import Campaign, Invite, Member
@@ -97,3 +98,47 @@ def invite_item(content: str, invite: Invite) -> str:
 def messages_shown(content: str) -> list[str]:
     block = re.search(r'<ul class="messages"[^>]*>(.*?)</ul>', content, re.S)
     return [html.unescape(m) for m in re.findall(r"<li[^>]*>(.*?)</li>", block[1])] if block else []
+
+
+# --- The dashboard's campaign settings form (/dashboard/<slug>/settings/).
+
+DEFAULT_TIERS = {EARLY_ADOPTER: "100, 1000", CONNECTOR: "1, 5, 25", TREE_BUILDER: "100"}
+DEFAULT_NAMES = {
+    "passalong": "Passalong",
+    EARLY_ADOPTER: "Early adopter",
+    FOUNDING: "Founding member",
+    CONNECTOR: "Connector",
+    TREE_BUILDER: "Tree builder",
+}
+
+
+def settings_post(campaign: Campaign, **badge_fields) -> dict:
+    """The settings form as a browser sends it: the campaign as it is, every badge at its defaults.
+
+    `badge_fields` override badge inputs by their name without the prefix, e.g.
+    connector_thresholds="1, 2"; enabled=False drops the checkbox, as a browser does.
+    """
+    data = {
+        "name": campaign.name,
+        "slug": campaign.slug,
+        "pitch": campaign.pitch,
+        "is_open": "on",
+        "code_required": "on",
+        "default_quota": campaign.default_quota,
+        "uses_per_code": campaign.uses_per_code,
+        "code_expiry_days": campaign.code_expiry_days or "",
+        "activation_rule": campaign.activation_rule,
+        "reward_every": campaign.reward_every,
+        "reward_invites": campaign.reward_invites,
+        "daily_email_limit": campaign.daily_email_limit,
+    }
+    for slug in ORDER:
+        key = slug.replace("-", "_")
+        data[f"badge-{slug}-name"] = badge_fields.get(f"{key}_name", DEFAULT_NAMES[slug])
+        if slug in DEFAULT_TIERS:
+            data[f"badge-{slug}-thresholds"] = badge_fields.get(
+                f"{key}_thresholds", DEFAULT_TIERS[slug]
+            )
+        if badge_fields.get(f"{key}_enabled", True):
+            data[f"badge-{slug}-enabled"] = "on"
+    return data

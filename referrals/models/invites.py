@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from .. import codes
+from ..fields import PlainCharField, PlainTextField
 from .tree import Campaign, Member
 
 
@@ -39,7 +40,10 @@ class Invite(models.Model):
     uses = models.PositiveIntegerField(default=0)
     expires_at = models.DateTimeField(null=True, blank=True)
     recipient_email = models.EmailField(blank=True)
-    note = models.TextField(blank=True, max_length=1000)
+    # Whom the invite e-mail greets (a seed import's `name` column); db_default
+    # for bulk loaders that leave it out.
+    recipient_name = PlainCharField(max_length=80, blank=True, default="", db_default="")
+    note = PlainTextField(blank=True, max_length=1000)
     created_at = models.DateTimeField(default=timezone.now)
     revoked_at = models.DateTimeField(null=True, blank=True)
     # The page form this invite came from: a form posted twice makes one invite.

@@ -14,6 +14,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from ..fields import PlainCharField, PlainTextField
+
 
 class Campaign(models.Model):
     class Activation(models.TextChoices):
@@ -22,8 +24,8 @@ class Campaign(models.Model):
         REPORTED = "reported", "Reported by the host product (API)"
 
     slug = models.SlugField(unique=True)
-    name = models.CharField(max_length=120)
-    pitch = models.TextField(blank=True, help_text="Shown to invitees on the invite page.")
+    name = PlainCharField(max_length=120)
+    pitch = PlainTextField(blank=True, help_text="Shown to invitees on the invite page.")
     is_default = models.BooleanField(default=False)
     is_open = models.BooleanField(default=True, help_text="Closed campaigns accept no signups.")
     code_required = models.BooleanField(default=True)

@@ -112,3 +112,14 @@ def test_control_and_direction_characters_are_dropped_from_a_display_name(alice_
     assert response.status_code == 302
     alice.user.refresh_from_db()
     assert alice.user.display_name == "Alice Smith"
+
+
+def test_a_joined_emoji_in_a_display_name_stays_joined(alice_client, alice):
+    # 👩‍💻 is 👩 + ZERO WIDTH JOINER + 💻: dropping the joiner shows two emoji.
+    response = alice_client.post(
+        "/settings/",
+        {"display_name": "Alice 👩\u200d💻", "blog_url": "", "email_on_join": "on"},
+    )
+    assert response.status_code == 302
+    alice.user.refresh_from_db()
+    assert alice.user.display_name == "Alice 👩\u200d💻"

@@ -360,3 +360,28 @@ def test_celery_beat_runs_the_import_sweep(settings):
     entry = settings.CELERY_BEAT_SCHEDULE["sweep-seed-imports"]
     assert entry["task"] == "referrals.tasks.sweep_seed_imports"
     assert entry["schedule"] <= 60
+
+
+def test_the_personal_invite_greets_each_person_by_the_name_in_the_file(
+    client, mara, mailoutbox, django_capture_on_commit_callbacks
+):
+    client.force_login(mara)
+    rows = (
+        "name,email\n"
+        "Zoë Zhang,zoe@example.com\n"
+        "<b>Yan</b>\u202e Yu,yan@example.com\n"
+        ",nameless@example.com\n"
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        upload(client, rows)
+        finish(ImportJob.objects.get().pk)
+    for row in OutboundEmail.objects.filter(kind="invite", status="pending"):
+        outbox.deliver(row.pk)
+    sent = {m.to[0]: m for m in mailoutbox}
+    zoe = sent["zoe@example.com"]
+    assert zoe.body.startswith("Hi Zoë Zhang,")
+    assert "Hi Zoë Zhang," in zoe.alternatives[0][0]
+    yan = sent["yan@example.com"]
+    assert yan.body.startswith("Hi <b>Yan</b> Yu,")  # plain text: shown as typed, less the override
+    assert "Hi &lt;b&gt;Yan&lt;/b&gt; Yu," in yan.alternatives[0][0]  # HTML: escaped
+    assert sent["nameless@example.com"].body.startswith("Hi,")
