@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint format bench migrate clean
+.PHONY: run test lint format bench audit migrate clean
 
 $(VENV)/.installed-run: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -40,6 +40,9 @@ bench: $(VENV)/.installed-dev
 	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	$(PY) -m benchmarks.tree
 	$(PY) -m benchmarks.badges
+
+audit: $(VENV)/.installed-dev
+	$(PY) tools/audit.py
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles test-artifacts

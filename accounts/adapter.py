@@ -4,9 +4,11 @@ Custom forms are skipped by social-account signups, so the gate and the
 redemption live here, where every signup passes.
 """
 
+import hashlib
 import logging
 
 from allauth.account.adapter import DefaultAccountAdapter
+from django.core.cache import cache
 from django.db import transaction
 
 from referrals import errors, services
@@ -17,6 +19,8 @@ from referrals.throttle import client_ip
 __all__ = ["SESSION_CODE_KEY", "AccountAdapter", "pending_code"]
 
 logger = logging.getLogger(__name__)
+
+ACCOUNT_EXISTS_MAIL_EVERY = 24 * 3600  # seconds
 
 
 def pending_code(request, form=None) -> str:
@@ -56,6 +60,13 @@ class AccountAdapter(DefaultAccountAdapter):
                 services.join_without_code(campaign=campaign, user=user)
         forget_code(request)
         return user
+
+    def send_account_already_exists_mail(self, email: str) -> None:
+        # Someone signed up with this member's address: tell them once a day at
+        # most, however often it is tried (allauth alone repeats every 3 min).
+        key = "account-exists-mail:" + hashlib.sha256(email.strip().lower().encode()).hexdigest()
+        if cache.add(key, 1, timeout=ACCOUNT_EXISTS_MAIL_EVERY):
+            super().send_account_already_exists_mail(email)
 
     def send_mail(self, template_prefix, email, context):
         # The account is already committed when allauth sends the confirmation:

@@ -1,5 +1,6 @@
 from allauth.account.forms import SignupForm
 from django import forms
+from django.contrib.auth.hashers import make_password
 from django.core.validators import MaxLengthValidator, URLValidator
 from django.db import transaction
 
@@ -29,6 +30,7 @@ class InviteSignupForm(SignupForm):
     def __init__(self, *args, remembered_code: str = "", **kwargs):
         super().__init__(*args, **kwargs)
         self.code_was_unknown = False
+        self.probed_existing_address = False
         self.remembered_code = remembered_code
         self.code_required = Campaign.default().code_required
         # allauth's e-mail field has no length limit; the column holds 254
@@ -52,6 +54,14 @@ class InviteSignupForm(SignupForm):
             self.code_was_unknown = isinstance(refused, errors.UnknownCode)
             raise forms.ValidationError(refused.message, code=refused.reason) from None
         return invite.code
+
+    def try_save(self, request):
+        if self.account_already_exists:
+            # allauth answers as for a new account and creates nothing; do the
+            # one costly thing a real signup does, so timing does not tell.
+            make_password(self.cleaned_data.get("password1") or "")
+            self.probed_existing_address = True
+        return super().try_save(request)
 
     def save(self, request):
         # allauth writes the user and its e-mail address without a transaction

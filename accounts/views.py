@@ -42,7 +42,11 @@ class InviteSignupView(SignupView):
 
     def form_valid(self, form):
         try:
-            return super().form_valid(form)
+            response = super().form_valid(form)
+            if form.probed_existing_address:
+                # A registered address costs the prober like a wrong code does.
+                throttle.record_failed_guess(self.request)
+            return response
         except errors.InviteRefused as refused:
             # Lost a race for the last use after the form checked the code;
             # the transaction rolled back, so no account exists.

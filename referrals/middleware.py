@@ -4,6 +4,16 @@ from config.celery import enqueue_on_commit
 
 from . import services
 
+# Paths other sites embed or machines poll: badge images (and Open Badges images),
+# oEmbed answers, the health check. They never touch the session.
+EMBEDDED_SUFFIXES = (".svg", ".png")
+EMBEDDED_PATHS = ("/oembed/", "/healthz")
+
+
+def is_embedded(path: str) -> bool:
+    """Is `path` one that other sites embed (or machines poll), so it carries no session state?"""
+    return path.endswith(EMBEDDED_SUFFIXES) or path in EMBEDDED_PATHS
+
 
 class MemberVisitMiddleware:
     """Notes, once a day per session, that a signed-in member came back (for activation).
@@ -16,8 +26,8 @@ class MemberVisitMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        if request.path.endswith((".svg", ".png")) or request.path == "/healthz":
-            # Badge images are hot-linked and must set no cookie: leave the session be.
+        if is_embedded(request.path):
+            # Other sites embed these: they must set no cookie nor vary on one.
             return self.get_response(request)
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated:

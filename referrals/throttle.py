@@ -5,6 +5,8 @@ django-ratelimit keeps the counters in the cache with atomic increments
 gets HTTP 429 for every code until the window passes.
 """
 
+import ipaddress
+
 from django.conf import settings
 from django.http import HttpRequest
 from django_ratelimit.core import get_usage
@@ -19,9 +21,18 @@ def client_ip(request: HttpRequest) -> str:
         hops = [
             h.strip() for h in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if h.strip()
         ]
-        if len(hops) >= proxies:
+        if len(hops) >= proxies and _is_address(hops[-proxies]):
             return hops[-proxies]
+    # No (or a mangled) forwarded address: the peer we see, never a 500 downstream.
     return request.META["REMOTE_ADDR"]
+
+
+def _is_address(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _usage(request: HttpRequest, increment: bool):

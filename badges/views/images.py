@@ -167,4 +167,6 @@ def image_headers(response: HttpResponse) -> HttpResponse:
     response["X-Content-Type-Options"] = "nosniff"
     response["Cross-Origin-Resource-Policy"] = "cross-origin"
     response["Access-Control-Allow-Origin"] = "*"
+    # Other sites embed these: X-Frame-Options is for our own pages only.
+    response.xframe_options_exempt = True
     return response

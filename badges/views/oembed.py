@@ -10,6 +10,7 @@ from django.conf import settings
 from django.http import Http404, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
 from django.urls import Resolver404, resolve
+from django.views.decorators.clickjacking import xframe_options_exempt
 
 from .. import render
 from .pages import _award_for, describe, public_profile_awards
@@ -18,6 +19,7 @@ BADGE_HEIGHT = 20
 GAP = 4  # px between the badges of a profile embed
 
 
+@xframe_options_exempt  # an embed answer, meant for other sites
 def oembed(request):
     if request.GET.get("format", "json") != "json":
         return HttpResponse("Only format=json is supported.", status=501, content_type="text/plain")
