@@ -104,13 +104,22 @@ def members_csv(campaign: Campaign, batch: int = BATCH) -> Iterator[str]:
 
 def invites_csv(campaign: Campaign, batch: int = BATCH) -> Iterator[str]:
     """The campaign's invites (seed codes have no owner), in id order."""
-    fields = ["id", "owner_id", "max_uses", "uses", "created_at", "expires_at", "revoked_at"]
+    fields = [
+        "id",
+        "owner_id",
+        "max_uses",
+        "uses",
+        "created_at",
+        "expires_at",
+        "revoked_at",
+        "frozen_at",
+    ]
     now = timezone.now()
     for_csv = (
         (pk, owner or "", max_uses, uses, _when(created), _when(expires), _when(revoked),
          invite_status(uses=uses, max_uses=max_uses, expires_at=expires, revoked_at=revoked,
-                       now=now))
-        for pk, owner, max_uses, uses, created, expires, revoked
+                       now=now, frozen_at=frozen))
+        for pk, owner, max_uses, uses, created, expires, revoked, frozen
         in in_batches(Invite.objects.filter(campaign=campaign), fields, batch)
     )  # fmt: skip
     return _csv(INVITE_COLUMNS, for_csv)

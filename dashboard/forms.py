@@ -189,6 +189,12 @@ class SeedCodesForm(forms.Form):
         label="Expire after (days)",
         help_text="Empty: never.",
     )
+    public = forms.BooleanField(
+        required=False,
+        label="Public codes",
+        help_text="Meant to travel (a conference or newsletter code): never frozen when "
+        "many strangers use them at once.",
+    )
 
 
 class SeedImportForm(forms.Form):

@@ -12,7 +12,6 @@ Nothing here blocks anyone: a finding is a reason to look, not a verdict.
 
 from __future__ import annotations
 
-import ipaddress
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -22,6 +21,7 @@ from django.db.models import Q
 
 from referrals import addresses
 from referrals.models import Member
+from referrals.networks import network_of
 
 RECENT = timedelta(days=7)  # signups the network and e-mail rules look at
 RECENT_CAP = 5_000  # at most this many of them, the newest (keeps the joins index lookups)
@@ -51,18 +51,6 @@ class Finding:
 
 
 # --- Networks ------------------------------------------------------------------
-
-
-def network_of(ip: str) -> str | None:
-    """The /24 (IPv4) or /64 (IPv6) that `ip` belongs to, as text; None for nonsense."""
-    try:
-        address = ipaddress.ip_address(ip)
-    except ValueError:
-        return None
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
-        address = address.ipv4_mapped
-    prefix = 24 if address.version == 4 else 64
-    return str(ipaddress.ip_network(f"{address}/{prefix}", strict=False))
 
 
 def network_bursts(

@@ -44,6 +44,11 @@ urlpatterns = [
     path("<slug:slug>/export/invites.csv", exports.invites_csv, name="dashboard_export_invites"),
     path("<slug:slug>/export/tree.graphml", exports.tree_graphml, name="dashboard_export_graphml"),
     path("<slug:slug>/review/", review.review, name="dashboard_review"),
+    path(
+        "<slug:slug>/review/codes/<int:invite_id>/unfreeze/",
+        review.unfreeze,
+        name="dashboard_unfreeze",
+    ),
     # Webhook endpoints and their deliveries.
     path("<slug:slug>/webhooks/", webhooks.webhooks, name="dashboard_webhooks"),
     path(

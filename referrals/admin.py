@@ -1,8 +1,9 @@
 from django.contrib import admin
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
-from . import tree
+from . import leaks, tree
 from .models import (
     Campaign,
     DoNotInvite,
@@ -91,9 +92,20 @@ class InviteAdmin(admin.ModelAdmin):
         "max_uses",
         "expires_at",
         "revoked_at",
+        "is_public",
+        "frozen_at",
     )
-    list_filter = ("campaign",)
+    list_filter = ("campaign", "is_public", ("frozen_at", admin.EmptyFieldListFilter))
     search_fields = ("code", "recipient_email", "owner__user__username")
+    readonly_fields = ("frozen_at", "unfrozen_at")
+    actions = ["unfreeze_codes"]
+
+    @admin.action(description="Unfreeze the selected codes (they take signups again)")
+    def unfreeze_codes(self, request, queryset):
+        now = timezone.now()
+        done = sum(leaks.unfreeze(invite=invite, now=now) for invite in queryset)
+        self.message_user(request, f"{done} code(s) unfrozen.")
+
     list_select_related = ("campaign", "owner__user")
     raw_id_fields = ("owner",)
     inlines = [InviteEventInline]
@@ -102,7 +114,7 @@ class InviteAdmin(admin.ModelAdmin):
 
 @admin.register(Redemption)
 class RedemptionAdmin(admin.ModelAdmin):
-    list_display = ("invite", "member", "redeemed_at")
+    list_display = ("invite", "member", "redeemed_at", "signup_network")
     search_fields = ("invite__code", "member__user__username")
     list_select_related = ("invite", "member__user")
     raw_id_fields = ("invite", "member")

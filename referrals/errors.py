@@ -53,6 +53,18 @@ class CodeRevoked(InviteRefused):
         super().__init__("This invite code was withdrawn by the person who sent it.")
 
 
+class CodeFrozen(InviteRefused):
+    reason = "frozen"
+    http_status = 403
+
+    def __init__(self) -> None:
+        super().__init__(
+            "This invite code is paused: it was used from many different places within a "
+            "short time, which usually means it was posted publicly. If someone invited you "
+            "personally, ask them for a new invite."
+        )
+
+
 class CampaignClosed(InviteRefused):
     reason = "closed"
 

@@ -64,6 +64,27 @@ def opt_out(*, address: str) -> None:
 # --- Notices to inviters ---------------------------------------------------------
 
 
+def queue_code_frozen(*, invite, networks: int, redemptions: int) -> OutboundEmail | None:
+    """Tell a member their code was frozen as leaked (seed codes: marketers see the queue)."""
+    owner = invite.owner
+    if owner is None or owner.user_id is None or not owner.user.email:
+        return None
+    try:
+        with transaction.atomic():
+            row = OutboundEmail.objects.create(
+                # Once per freeze: an unfrozen code that leaks again is news again.
+                key=f"code_frozen:{invite.pk}:{int(invite.frozen_at.timestamp())}",
+                kind=OutboundEmail.Kind.CODE_FROZEN,
+                to_email=owner.user.email,
+                sender=owner,
+                invite=invite,
+            )
+    except IntegrityError:
+        return None
+    enqueue_delivery(row.pk)
+    return row
+
+
 def queue_notice(*, kind: str, invitee: Member) -> OutboundEmail | None:
     """Tell `invitee`'s inviter that they joined or became active, if the inviter wants that."""
     inviter = invitee.inviter
@@ -178,6 +199,12 @@ def _message(row: OutboundEmail) -> EmailMultiAlternatives:
             "link": row.invite.absolute_link(),
             "optout_link": settings.SITE_URL
             + reverse("dont_invite", args=[optout_token(row.to_email)]),
+        }
+    elif row.kind == OutboundEmail.Kind.CODE_FROZEN:
+        context |= {
+            "invite": row.invite,
+            "owner": row.sender,
+            "invites_link": settings.SITE_URL + reverse("invites"),
         }
     else:
         context |= {

@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from config.celery import enqueue_on_commit
 
-from . import codes, errors, events, outbox, tree
+from . import codes, errors, events, leaks, outbox, tree
 from .models import (
     Campaign,
     Invite,
@@ -32,6 +32,7 @@ from .models import (
     Redemption,
     Reward,
 )
+from .networks import network_of
 
 logger = logging.getLogger(__name__)
 
@@ -54,6 +55,8 @@ def check_redeemable(invite: Invite, now=None) -> None:
         raise errors.CampaignClosed(invite.campaign.name)
     if invite.revoked_at:
         raise errors.CodeRevoked()
+    if invite.frozen_at:
+        raise errors.CodeFrozen()
     if invite.is_used_up():
         raise errors.CodeUsedUp()
     if invite.is_expired(now):
@@ -94,10 +97,18 @@ def redeem_invite(*, code: str, user, signup_ip: str | None = None) -> Member:
                 )
         except IntegrityError:
             raise errors.AlreadyMember(campaign.name) from None
+        ip = _ip_or_none(signup_ip)
         Redemption.objects.create(
-            invite=invite, member=member, redeemed_at=now, signup_ip=_ip_or_none(signup_ip)
+            invite=invite,
+            member=member,
+            redeemed_at=now,
+            signup_ip=ip,
+            signup_network=network_of(ip) or "",
         )
         InviteEvent.objects.create(invite=invite, kind=InviteEvent.Kind.REDEEMED, at=now)
+        # Still under this invite's row lock (the claim above): racers from many
+        # networks are counted one at a time, so none slips past the rule.
+        leaks.freeze_if_leaked(invite=invite, now=now)
         outbox.queue_notice(kind=OutboundEmail.Kind.INVITEE_JOINED, invitee=member)
         events.publish(events.MEMBER_JOINED, member=member)
         _enqueue_fold()
@@ -196,15 +207,29 @@ def revoke_invite(*, invite: Invite) -> bool:
 
 
 def create_seed_codes(
-    *, campaign: Campaign, count: int, uses: int = 1, expires_days: int | None = None
+    *,
+    campaign: Campaign,
+    count: int,
+    uses: int = 1,
+    expires_days: int | None = None,
+    public: bool = False,
 ) -> list[Invite]:
-    """Campaign-owned codes whose users become seed members (roots of the tree)."""
+    """Campaign-owned codes whose users become seed members (roots of the tree).
+
+    `public` codes (a conference code, meant to travel) are never frozen as leaked.
+    """
     now = timezone.now()
     expires_at = now + timedelta(days=expires_days) if expires_days else None
     with transaction.atomic():
         invites = Invite.objects.bulk_create(
             [
-                Invite(campaign=campaign, max_uses=uses, expires_at=expires_at, created_at=now)
+                Invite(
+                    campaign=campaign,
+                    max_uses=uses,
+                    expires_at=expires_at,
+                    created_at=now,
+                    is_public=public,
+                )
                 for _ in range(count)
             ]
         )

@@ -183,7 +183,11 @@ def seed_codes(request, campaign):
         return render(request, "dashboard/seed.html", _seed_context(campaign, codes_form=form))
     data = form.cleaned_data
     invites = services.create_seed_codes(
-        campaign=campaign, count=data["count"], uses=data["uses"], expires_days=data["expires_days"]
+        campaign=campaign,
+        count=data["count"],
+        uses=data["uses"],
+        expires_days=data["expires_days"],
+        public=data["public"],
     )
     stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
     response = HttpResponse(content_type="text/csv; charset=utf-8")

@@ -1,9 +1,15 @@
-"""/dashboard/<slug>/review/: signup patterns worth a human look."""
+"""/dashboard/<slug>/review/: frozen codes to decide on, and signup patterns worth a look."""
 
-from django.shortcuts import render
+from datetime import timedelta
+
+from django.contrib import messages
+from django.db.models import Q
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.views.decorators.http import require_POST
 
-from referrals.models import Member
+from referrals import leaks
+from referrals.models import Invite, Member, Redemption
 
 from .. import suspicious
 from ..guards import managed
@@ -53,9 +59,57 @@ def review(request, campaign):
         "dashboard/review.html",
         {
             "campaign": campaign,
+            "frozen": frozen_codes(campaign),
             "sections": sections,
             "recent_days": suspicious.RECENT.days,
             "recent_cap": suspicious.RECENT_CAP,
             "max_findings": suspicious.MAX_FINDINGS,
         },
     )
+
+
+FROZEN_SHOWN = 50  # frozen codes listed (oldest freeze first)
+
+
+def frozen_codes(campaign) -> list[dict]:
+    """The campaign's frozen codes, each with the redemptions that tripped the rule."""
+    frozen = list(
+        Invite.objects.filter(campaign=campaign, frozen_at__isnull=False)
+        .select_related("owner__user")
+        .order_by("frozen_at", "id")[:FROZEN_SHOWN]
+    )
+    if not frozen:
+        return []
+    window = timedelta(minutes=campaign.leak_window_minutes)
+    tripping = Q()
+    for invite in frozen:
+        tripping |= Q(
+            invite=invite, redeemed_at__range=(invite.frozen_at - window, invite.frozen_at)
+        )
+    evidence: dict[int, list] = {invite.pk: [] for invite in frozen}
+    rows = (
+        Redemption.objects.filter(tripping)
+        .order_by("invite_id", "redeemed_at")
+        .values_list("invite_id", "redeemed_at", "signup_network")
+    )
+    for invite_id, at, network in rows:
+        evidence[invite_id].append({"at": at, "network": network or "unknown"})
+    return [
+        {
+            "invite": invite,
+            "redemptions": evidence[invite.pk],
+            "networks": len({r["network"] for r in evidence[invite.pk]}),
+        }
+        for invite in frozen
+    ]
+
+
+@require_POST
+@managed
+def unfreeze(request, campaign, invite_id: int):
+    invite = get_object_or_404(Invite, pk=invite_id, campaign=campaign)
+    if leaks.unfreeze(invite=invite, now=timezone.now()):
+        messages.success(request, f"{invite.display_code} takes signups again.")
+    else:
+        messages.info(request, f"{invite.display_code} was not frozen.")
+    return redirect("dashboard_review", campaign.slug)

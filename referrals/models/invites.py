@@ -24,6 +24,7 @@ class InviteQuerySet(models.QuerySet):
         return self.filter(
             Q(expires_at__isnull=True) | Q(expires_at__gt=now),
             revoked_at__isnull=True,
+            frozen_at__isnull=True,
             uses__lt=F("max_uses"),
         )
 
@@ -46,6 +47,12 @@ class Invite(models.Model):
     note = PlainTextField(blank=True, max_length=1000)
     created_at = models.DateTimeField(default=timezone.now)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    # Leaked-code detection (referrals.leaks): a code redeemed from many networks
+    # in a burst is frozen until a marketer unfreezes it; public codes (a
+    # conference code, meant to travel) are exempt.
+    is_public = models.BooleanField(default=False, db_default=False)
+    frozen_at = models.DateTimeField(null=True, blank=True)
+    unfrozen_at = models.DateTimeField(null=True, blank=True)
     # The page form this invite came from: a form posted twice makes one invite.
     submission = models.CharField(max_length=36, blank=True, default="", db_default="")
 
@@ -64,7 +71,15 @@ class Invite(models.Model):
                 name="one_invite_per_submission",
             ),
         ]
-        indexes = [models.Index(fields=["owner", "-created_at"], name="invite_owner_idx")]
+        indexes = [
+            models.Index(fields=["owner", "-created_at"], name="invite_owner_idx"),
+            # The review queue's frozen codes: a handful among a million invites.
+            models.Index(
+                fields=["campaign", "frozen_at"],
+                condition=Q(frozen_at__isnull=False),
+                name="invite_frozen_idx",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.display_code
@@ -100,6 +115,8 @@ class Invite(models.Model):
         """The furthest step reached, for the status pill (uses the same prefetches)."""
         if self.revoked_at:
             return "revoked"
+        if self.frozen_at:
+            return "frozen"
         redeemed = list(self.redemptions.all())
         if any(r.member.activated_at for r in redeemed):
             return "activated"
@@ -138,13 +155,16 @@ class Invite(models.Model):
             expires_at=self.expires_at,
             revoked_at=self.revoked_at,
             now=timezone.now(),
+            frozen_at=self.frozen_at,
         )
 
 
-def invite_status(*, uses: int, max_uses: int, expires_at, revoked_at, now) -> str:
+def invite_status(*, uses: int, max_uses: int, expires_at, revoked_at, now, frozen_at=None) -> str:
     """An invite's status from its values: exports use it without building models."""
     if revoked_at:
         return "revoked"
+    if frozen_at and uses < max_uses:
+        return "frozen"
     if uses >= max_uses:
         return "redeemed"
     if expires_at is not None and expires_at <= now:
@@ -162,6 +182,8 @@ class InviteEvent(models.Model):
         REDEEMED = "redeemed"
         REVOKED = "revoked"
         EXPIRED = "expired"
+        FROZEN = "frozen"
+        UNFROZEN = "unfrozen"
 
     invite = models.ForeignKey(Invite, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=12, choices=Kind.choices)
@@ -193,6 +215,12 @@ class Redemption(models.Model):
     # The client's address at signup, for the review queue's "many signups
     # from one network" rule (dashboard.suspicious); empty for old rows.
     signup_ip = models.GenericIPAddressField(null=True, blank=True)
+    # Its /24 (IPv6 /64), for counting the networks a code is redeemed from.
+    signup_network = models.CharField(max_length=43, blank=True, default="", db_default="")
+
+    class Meta:
+        # A code's recent redemptions, read under its row lock (leaked-code rule).
+        indexes = [models.Index(fields=["invite", "redeemed_at"], name="redemption_invite_at_idx")]
 
     def __str__(self) -> str:
         return f"{self.invite} → {self.member}"

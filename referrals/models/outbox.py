@@ -20,6 +20,7 @@ class OutboundEmail(models.Model):
         INVITE = "invite"
         INVITEE_JOINED = "invitee_joined"
         INVITEE_ACTIVATED = "invitee_activated"
+        CODE_FROZEN = "code_frozen"
 
     class Status(models.TextChoices):
         PENDING = "pending"

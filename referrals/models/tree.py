@@ -50,6 +50,16 @@ class Campaign(models.Model):
         db_default=10,
         help_text="Invite e-mails one member may send per 24 hours (anti-bullhorn).",
     )
+    # Leaked codes (referrals.leaks): a code that takes this many redemptions
+    # from at least `leak_networks` distinct /24 (IPv6 /64) networks within
+    # `leak_window_minutes` is frozen after the one that trips it. 0: off.
+    leak_redemptions = models.PositiveIntegerField(
+        default=10, db_default=10, help_text="Redemptions in the window that freeze a code; 0: off."
+    )
+    leak_networks = models.PositiveIntegerField(
+        default=5, db_default=5, help_text="Distinct /24 (IPv6 /64) networks among them."
+    )
+    leak_window_minutes = models.PositiveIntegerField(default=60, db_default=60)
     marketers = models.ManyToManyField(
         settings.AUTH_USER_MODEL,
         blank=True,

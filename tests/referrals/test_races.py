@@ -131,3 +131,25 @@ def test_signups_under_different_inviters_do_not_wait_on_their_shared_root(alice
     carol = Member.objects.get(user__username="carol")
     assert carol.inviter_id == bob.pk
     assert carol.depth == 2
+
+
+def test_forty_racers_from_forty_networks_cannot_slip_past_the_leaked_code_rule(campaign):
+    # A 50-use code posted on a forum: the rule (10 redemptions from 5+ networks
+    # within an hour) is checked under the code's row lock, one racer at a time.
+    [posted] = services.create_seed_codes(campaign=campaign, count=1, uses=50)
+
+    def sign_up(i):
+        user = User.objects.create_user(username=f"leak{i}", email=f"leak{i}@example.com")
+        try:
+            services.redeem_invite(code=posted.code, user=user, signup_ip=f"198.18.{i}.1")
+            return "joined"
+        except errors.InviteRefused as refused:
+            user.delete()
+            return refused.reason
+
+    outcomes = Counter(run_together(40, sign_up))
+
+    assert outcomes == {"joined": 10, "frozen": 30}
+    posted.refresh_from_db()
+    assert posted.frozen_at is not None
+    assert posted.uses == 10 == Redemption.objects.filter(invite=posted).count()

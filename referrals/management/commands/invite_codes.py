@@ -15,8 +15,13 @@ class Command(BaseCommand):
         parser.add_argument("--count", type=int, required=True)
         parser.add_argument("--uses", type=int, default=1, help="uses per code (default 1)")
         parser.add_argument("--expires", type=int, metavar="DAYS", help="expire after DAYS days")
+        parser.add_argument(
+            "--public",
+            action="store_true",
+            help="codes meant to travel (a conference code): never frozen as leaked",
+        )
 
-    def handle(self, *args, campaign=None, count, uses, expires, **options):
+    def handle(self, *args, campaign=None, count, uses, expires, public=False, **options):
         if count < 1 or uses < 1 or (expires is not None and expires < 1):
             raise CommandError("--count, --uses and --expires must be positive numbers")
         # Past these, timedelta overflows or one run tries to hold millions of rows.
@@ -30,6 +35,6 @@ class Command(BaseCommand):
         except Campaign.DoesNotExist:
             raise CommandError(f"no campaign with slug {campaign!r}") from None
         for invite in create_seed_codes(
-            campaign=target, count=count, uses=uses, expires_days=expires
+            campaign=target, count=count, uses=uses, expires_days=expires, public=public
         ):
             self.stdout.write(invite.display_code)
