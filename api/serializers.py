@@ -149,7 +149,11 @@ class ActivationReportSerializer(serializers.Serializer):
 
 
 class ActivationResultSerializer(serializers.Serializer):
-    status = serializers.ChoiceField(choices=["activated", "already activated"])
+    status = serializers.ChoiceField(
+        choices=["activated", "already activated", "pending verification"],
+        help_text="pending verification: recorded; the member activates (and counts for "
+        "their inviter) once their e-mail address is verified.",
+    )
     member = MemberSerializer()
 
 

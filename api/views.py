@@ -159,11 +159,14 @@ class MemberInvitees(ManagedCampaignMixin, generics.ListAPIView):
     tags=["members"],
     summary="Report that a member became active (host product)",
     description="Idempotent: the first report answers 201 'activated', later ones 200 "
-    "'already activated'. Rewards and badges follow the campaign's rules.",
+    "'already activated'. A member whose e-mail is not verified yet is never activated: "
+    "the report is recorded (202 'pending verification') and they activate the moment "
+    "they verify. Rewards and badges follow the campaign's rules.",
     request=s.ActivationReportSerializer,
     responses={
         201: s.ActivationResultSerializer,
         200: s.ActivationResultSerializer,
+        202: s.ActivationResultSerializer,
         400: OpenApiResponse(description="Neither or both of member_id and username"),
         404: OpenApiResponse(description="No such campaign or member"),
     },
@@ -185,15 +188,16 @@ class ActivationReport(ManagedCampaignMixin, generics.GenericAPIView):
                 user__username=report.validated_data["username"],
             )
         member.campaign = campaign
-        activated = services.activate_member(member=member)
-        if not activated:
-            member.refresh_from_db(fields=["activated_at"])
+        outcome = services.report_activation(member=member)
+        codes = {
+            services.ActivationReport.ACTIVATED: status.HTTP_201_CREATED,
+            services.ActivationReport.ALREADY: status.HTTP_200_OK,
+            # Recorded: they activate (and count) once their e-mail is verified.
+            services.ActivationReport.PENDING: status.HTTP_202_ACCEPTED,
+        }
         return Response(
-            {
-                "status": "activated" if activated else "already activated",
-                "member": s.MemberSerializer(member).data,
-            },
-            status=status.HTTP_201_CREATED if activated else status.HTTP_200_OK,
+            {"status": outcome, "member": s.MemberSerializer(member).data},
+            status=codes[outcome],
         )
 
 

@@ -291,11 +291,10 @@ def record_invite_open(invite_id: int, visitor: str) -> None:
 def check_activation(*, member: Member) -> bool:
     """Activate `member` if the campaign's rule is met; True when this call activated it."""
     rule = member.campaign.activation_rule
-    if member.activated_at or member.user_id is None or rule == Campaign.Activation.REPORTED:
+    if member.activated_at or member.user_id is None:
         return False
-    verified = EmailAddress.objects.filter(user_id=member.user_id, verified=True).exists()
-    if not verified:
-        return False
+    if rule == Campaign.Activation.REPORTED and not member.activation_reported_at:
+        return False  # waits for the host product's report
     if rule == Campaign.Activation.VERIFIED_AND_RETURNED:
         joined_on = timezone.localdate(member.joined_at)
         if not member.last_seen_on or member.last_seen_on <= joined_on:
@@ -303,8 +302,44 @@ def check_activation(*, member: Member) -> bool:
     return activate_member(member=member)
 
 
+def has_verified_email(member: Member) -> bool:
+    """Has `member`'s person confirmed an e-mail address? (One indexed query.)"""
+    return bool(member.user_id) and (
+        EmailAddress.objects.filter(user_id=member.user_id, verified=True).exists()
+    )
+
+
+class ActivationReport:
+    """What report_activation did: one of these strings."""
+
+    ACTIVATED = "activated"
+    ALREADY = "already activated"
+    PENDING = "pending verification"
+
+
+def report_activation(*, member: Member) -> str:
+    """The host product says `member` is active (the API): activate, or once they verify."""
+    if member.activated_at:
+        return ActivationReport.ALREADY
+    Member.objects.filter(pk=member.pk, activation_reported_at__isnull=True).update(
+        activation_reported_at=timezone.now()
+    )
+    if activate_member(member=member):
+        return ActivationReport.ACTIVATED
+    member.refresh_from_db(fields=["activated_at"])
+    return ActivationReport.ALREADY if member.activated_at else ActivationReport.PENDING
+
+
 def activate_member(*, member: Member) -> bool:
-    """Mark `member` activated once and reward its inviter by the campaign's rule."""
+    """Mark `member` activated once and reward its inviter by the campaign's rule.
+
+    The credit invariant lives here, the one place that activates: only a
+    member whose e-mail is verified is ever activated, so rewards, connector
+    badges, leaderboards, the dashboard's figures, the API and webhooks
+    (which all read activation) never count anyone else, whatever the path.
+    """
+    if not has_verified_email(member):
+        return False
     now = timezone.now()
     campaign = member.campaign
     with transaction.atomic():

@@ -124,6 +124,9 @@ class Member(models.Model):
     joined_at = models.DateTimeField(default=timezone.now)
     invites_left = models.IntegerField(default=0)
     activated_at = models.DateTimeField(null=True, blank=True)
+    # The host product reported this member active (the API) before their
+    # e-mail was verified: they activate the moment it is.
+    activation_reported_at = models.DateTimeField(null=True, blank=True)
     last_seen_on = models.DateField(null=True, blank=True)
     activated_invitee_count = models.PositiveIntegerField(default=0)
 
