@@ -12,6 +12,7 @@ Invites by e-mail (what a member asks for) are in emails.py.
 from __future__ import annotations
 
 import logging
+import smtplib
 from datetime import timedelta
 
 from celery import shared_task
@@ -150,7 +151,8 @@ def deliver(outbox_id: int) -> str:
     try:
         _message(row).send()
     except Exception as exc:  # SMTP and network errors of every kind
-        failed = row.attempts >= MAX_ATTEMPTS
+        # 4xx and network trouble are worth a retry; a 5xx answer will not change.
+        failed = row.attempts >= MAX_ATTEMPTS or is_permanent(exc)
         OutboundEmail.objects.filter(pk=row.pk).update(
             status=OutboundEmail.Status.FAILED if failed else OutboundEmail.Status.PENDING,
             # A pending row's locked_until is "not before": the backoff holds
@@ -163,6 +165,16 @@ def deliver(outbox_id: int) -> str:
     if row.kind == OutboundEmail.Kind.INVITE:
         InviteEvent.objects.create(invite=row.invite, kind=InviteEvent.Kind.SENT)
     return "sent"
+
+
+def is_permanent(error: Exception) -> bool:
+    """An SMTP refusal that retrying cannot fix: a 5xx reply (RFC 5321 4.2.1)."""
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        codes = [code for code, _ in error.recipients.values()]
+        return bool(codes) and all(code >= 500 for code in codes)
+    if isinstance(error, smtplib.SMTPResponseException):
+        return error.smtp_code >= 500
+    return False
 
 
 def retry_delay(attempts: int) -> timedelta:
