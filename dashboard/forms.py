@@ -11,7 +11,7 @@ from badges.models import BadgeSetting
 from referrals import services
 from referrals.fields import PlainTextFormField
 from referrals.ids import parse_id
-from referrals.models import Campaign
+from referrals.models import Campaign, ModerationAction
 
 from . import imports
 
@@ -177,6 +177,17 @@ class BadgeSettingsForm:
         for form in self.forms:
             if form.is_bound:
                 form.save(campaign=campaign)
+
+
+class ModerationForm(forms.Form):
+    """One moderation action on a member, with the reason the member is told."""
+
+    action = forms.ChoiceField(choices=ModerationAction.Action.choices)
+    reason = PlainTextFormField(
+        multiline=True,
+        max_length=500,
+        error_messages={"required": "Say why: the member is told, and the log keeps it."},
+    )
 
 
 class SeedCodesForm(forms.Form):

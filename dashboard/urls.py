@@ -3,7 +3,7 @@ review and webhooks, all under /dashboard/<slug>/ (public URLs, do not rename)."
 
 from django.urls import path
 
-from .views import campaigns, explorer, exports, review, webhooks
+from .views import campaigns, explorer, exports, moderation, review, webhooks
 
 urlpatterns = [
     path("", campaigns.home, name="dashboard"),
@@ -43,6 +43,13 @@ urlpatterns = [
     path("<slug:slug>/export/members.csv", exports.members_csv, name="dashboard_export_members"),
     path("<slug:slug>/export/invites.csv", exports.invites_csv, name="dashboard_export_invites"),
     path("<slug:slug>/export/tree.graphml", exports.tree_graphml, name="dashboard_export_graphml"),
+    path(
+        "<slug:slug>/tree/<int:member_id>/moderate/",
+        moderation.moderate,
+        name="dashboard_moderate",
+    ),
+    path("<slug:slug>/moderation/", moderation.log, name="dashboard_moderation"),
+    path("<slug:slug>/moderation.csv", moderation.log_csv, name="dashboard_moderation_csv"),
     path("<slug:slug>/review/", review.review, name="dashboard_review"),
     path(
         "<slug:slug>/review/codes/<int:invite_id>/unfreeze/",

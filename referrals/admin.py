@@ -10,6 +10,7 @@ from .models import (
     Invite,
     InviteEvent,
     Member,
+    ModerationAction,
     OutboundEmail,
     Redemption,
     Reward,
@@ -140,3 +141,23 @@ class OutboundEmailAdmin(admin.ModelAdmin):
 class DoNotInviteAdmin(admin.ModelAdmin):
     list_display = ("email", "created_at")
     search_fields = ("email",)
+
+
+@admin.register(ModerationAction)
+class ModerationActionAdmin(admin.ModelAdmin):
+    """The moderation log: read only, because it is append-only."""
+
+    list_display = ("at", "campaign", "actor_name", "action", "target", "reason")
+    list_filter = ("campaign", "action")
+    search_fields = ("actor_name", "target__user__username", "reason")
+    list_select_related = ("campaign", "target__user")
+    show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

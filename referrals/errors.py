@@ -88,3 +88,15 @@ class NoInvitesLeft(Exception):
             "You have no invites left. Invites you revoke come back, and active invitees earn more."
         )
         self.message = str(self)
+
+
+class InvitingRevoked(NoInvitesLeft):
+    """A moderator revoked this member's right to invite."""
+
+    def __init__(self) -> None:
+        Exception.__init__(
+            self,
+            "A moderator has paused your invites, so you can't send new ones for now. "
+            "The e-mail we sent you says why.",
+        )
+        self.message = str(self)

@@ -86,6 +86,39 @@ def queue_code_frozen(*, invite, networks: int, redemptions: int) -> OutboundEma
     return row
 
 
+def queue_moderation_notice(*, action) -> OutboundEmail | None:
+    """Tell a member what a moderator did about them, and why."""
+    member = action.target
+    if member.user_id is None or not member.user.email:
+        return None
+    row = OutboundEmail.objects.create(
+        key=f"moderation:{action.pk}",
+        kind=OutboundEmail.Kind.MODERATION,
+        to_email=member.user.email,
+        subject_member=member,
+        moderation=action,
+    )
+    enqueue_delivery(row.pk)
+    return row
+
+
+def queue_invitee_banned(*, action) -> OutboundEmail | None:
+    """Tell an inviter that a moderator banned one of their direct invitees."""
+    inviter = action.target.inviter
+    if inviter is None or inviter.user_id is None or not inviter.user.email:
+        return None
+    row = OutboundEmail.objects.create(
+        key=f"invitee_banned:{action.pk}",
+        kind=OutboundEmail.Kind.INVITEE_BANNED,
+        to_email=inviter.user.email,
+        sender=inviter,
+        subject_member=action.target,
+        moderation=action,
+    )
+    enqueue_delivery(row.pk)
+    return row
+
+
 def queue_notice(*, kind: str, invitee: Member) -> OutboundEmail | None:
     """Tell `invitee`'s inviter that they joined or became active, if the inviter wants that."""
     inviter = invitee.inviter
@@ -211,6 +244,12 @@ def _message(row: OutboundEmail) -> EmailMultiAlternatives:
             "link": row.invite.absolute_link(),
             "optout_link": settings.SITE_URL
             + reverse("dont_invite", args=[optout_token(row.to_email)]),
+        }
+    elif row.kind in (OutboundEmail.Kind.MODERATION, OutboundEmail.Kind.INVITEE_BANNED):
+        context |= {
+            "action": row.moderation,
+            "member": row.subject_member,
+            "invites_link": settings.SITE_URL + reverse("invites"),
         }
     elif row.kind == OutboundEmail.Kind.CODE_FROZEN:
         context |= {

@@ -163,10 +163,12 @@ def _create_invite(member: Member, recipient_email: str, note: str, submission: 
     cost = campaign.uses_per_code
     now = timezone.now()
     with transaction.atomic():
-        claimed = Member.objects.filter(pk=member.pk, invites_left__gte=cost).update(
-            invites_left=F("invites_left") - cost
-        )
+        claimed = Member.objects.filter(
+            pk=member.pk, invites_left__gte=cost, can_invite=True
+        ).update(invites_left=F("invites_left") - cost)
         if not claimed:
+            if not Member.objects.filter(pk=member.pk, can_invite=True).exists():
+                raise errors.InvitingRevoked()
             raise errors.NoInvitesLeft()
         expiry = campaign.code_expiry()
         invite = Invite.objects.create(

@@ -6,6 +6,7 @@ rewards; outbox: e-mail; dashboard: the marketers' figures, imports and grants.
 
 from .dashboard import CampaignStats, DailyStat, ImportJob, InviteGrant
 from .invites import Invite, InviteEvent, InviteQuerySet, Redemption, Reward, invite_status
+from .moderation import ModerationAction
 from .outbox import DoNotInvite, OutboundEmail
 from .tree import Campaign, Member, MemberQuerySet
 
@@ -21,6 +22,7 @@ __all__ = [
     "InviteQuerySet",
     "Member",
     "MemberQuerySet",
+    "ModerationAction",
     "OutboundEmail",
     "Redemption",
     "Reward",

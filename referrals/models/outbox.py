@@ -21,6 +21,8 @@ class OutboundEmail(models.Model):
         INVITEE_JOINED = "invitee_joined"
         INVITEE_ACTIVATED = "invitee_activated"
         CODE_FROZEN = "code_frozen"
+        MODERATION = "moderation"
+        INVITEE_BANNED = "invitee_banned"
 
     class Status(models.TextChoices):
         PENDING = "pending"
@@ -40,6 +42,14 @@ class OutboundEmail(models.Model):
     )
     subject_member = models.ForeignKey(
         Member, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    # For moderation notices: the logged action the e-mail reports.
+    moderation = models.ForeignKey(
+        "referrals.ModerationAction",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="emails",
     )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)

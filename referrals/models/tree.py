@@ -60,6 +60,11 @@ class Campaign(models.Model):
         default=5, db_default=5, help_text="Distinct /24 (IPv6 /64) networks among them."
     )
     leak_window_minutes = models.PositiveIntegerField(default=60, db_default=60)
+    tell_inviter_of_ban = models.BooleanField(
+        default=False,
+        db_default=False,
+        help_text="E-mail an inviter when a moderator bans one of their direct invitees.",
+    )
     marketers = models.ManyToManyField(
         settings.AUTH_USER_MODEL,
         blank=True,
@@ -124,6 +129,10 @@ class Member(models.Model):
     joined_at = models.DateTimeField(default=timezone.now)
     invites_left = models.IntegerField(default=0)
     activated_at = models.DateTimeField(null=True, blank=True)
+    # Moderation (referrals.moderation): a member whose right to invite was
+    # revoked keeps their place and their frozen quota; a banned member too.
+    can_invite = models.BooleanField(default=True, db_default=True)
+    banned_at = models.DateTimeField(null=True, blank=True)
     # The host product reported this member active (the API) before their
     # e-mail was verified: they activate the moment it is.
     activation_reported_at = models.DateTimeField(null=True, blank=True)

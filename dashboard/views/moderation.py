@@ -1,0 +1,107 @@
+"""Moderation from the tree explorer, and the campaign's moderation log (page and CSV)."""
+
+from __future__ import annotations
+
+import csv
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from referrals import moderation
+from referrals.models import ModerationAction
+
+from ..exports import safe_cell as defuse
+from ..forms import ModerationForm
+from ..guards import managed
+from .explorer import find_member
+
+LOG_PAGE = 100
+Action = ModerationAction.Action
+DONE = {
+    Action.REVOKE_INVITING: "{name} can no longer invite; {n} open invites voided.",
+    Action.RESTORE_INVITING: "{name} can invite again.",
+    Action.FREEZE_SUBTREE: "{n} open invites in {name}'s subtree frozen.",
+    Action.UNFREEZE_SUBTREE: "{n} invites in {name}'s subtree unfrozen.",
+    Action.BAN: "{name} is banned; {n} open invites voided.",
+}
+SERVICES = {
+    Action.REVOKE_INVITING: moderation.revoke_inviting,
+    Action.RESTORE_INVITING: moderation.restore_inviting,
+    Action.FREEZE_SUBTREE: moderation.freeze_subtree,
+    Action.UNFREEZE_SUBTREE: moderation.unfreeze_subtree,
+    Action.BAN: moderation.ban,
+}
+
+
+@require_POST
+@managed
+def moderate(request, campaign, member_id: int):
+    member = find_member(campaign, member_id)
+    member.campaign = campaign
+    form = ModerationForm(request.POST)
+    back = reverse("dashboard_explorer", args=[campaign.slug]) + f"?member={member.pk}"
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+        return redirect(back)
+    action = form.cleaned_data["action"]
+    if action == Action.BAN and not request.user.is_staff:
+        # A ban switches the account off everywhere, beyond one campaign.
+        raise PermissionDenied("Only staff can ban.")
+    done = SERVICES[action](member=member, actor=request.user, reason=form.cleaned_data["reason"])
+    count = next(iter(done.details.values()), 0)
+    messages.success(request, DONE[action].format(name=member.name, n=count))
+    return redirect(back)
+
+
+def _log(campaign):
+    return ModerationAction.objects.filter(campaign=campaign).select_related("target__user")
+
+
+@managed
+def log(request, campaign):
+    rows = list(_log(campaign).order_by("-at", "-id")[:LOG_PAGE])
+    return render(
+        request,
+        "dashboard/moderation.html",
+        {"campaign": campaign, "current": "moderation", "rows": rows, "page": LOG_PAGE},
+    )
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+@managed
+def log_csv(request, campaign):
+    writer = csv.writer(_Echo())
+    header = ["at", "actor", "action", "member_id", "member", "reason", "details"]
+
+    def rows():
+        yield writer.writerow(header)
+        for row in _log(campaign).order_by("at", "id").iterator(chunk_size=2000):
+            yield writer.writerow(
+                [
+                    row.at.isoformat(),
+                    defuse(row.actor_name),
+                    row.action,
+                    row.target_id,
+                    defuse(row.target.name),
+                    defuse(row.reason),
+                    defuse(" ".join(f"{k}={v}" for k, v in row.details.items())),
+                ]
+            )
+
+    stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
+    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = (
+        f'attachment; filename="{campaign.slug}-moderation-{stamp}.csv"'
+    )
+    return response
