@@ -12,4 +12,5 @@ class BadgesConfig(AppConfig):
         from . import tasks
 
         events.subscribe(events.MEMBER_ACTIVATED, tasks.when_member_activated)
+        events.subscribe(events.CREDIT_RELEASED, tasks.when_member_activated)
         events.subscribe(events.MEMBERS_COUNTED, tasks.when_members_counted)

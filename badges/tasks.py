@@ -47,7 +47,8 @@ def sweep_awards() -> int:
 
 
 def when_member_activated(*, member) -> None:
-    """An invitee became active: their inviter may have reached a connector tier."""
+    """An invitee became active (or their held credit was released): their inviter may
+    have reached a connector tier."""
     if member.inviter_id:
         enqueue_on_commit(award_badges, [member.inviter_id], what="award_badges")
 

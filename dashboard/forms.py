@@ -190,6 +190,26 @@ class ModerationForm(forms.Form):
     )
 
 
+class CreditDecisionForm(forms.Form):
+    """Approve or reject held redemptions (checked boxes on the review queue)."""
+
+    decision = forms.ChoiceField(choices=[("approve", "Approve"), ("reject", "Reject")])
+    redemptions = forms.TypedMultipleChoiceField(coerce=int, choices=(), required=True)
+    reason = PlainTextFormField(multiline=True, max_length=500, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Any ids; the view keeps only this campaign's (a foreign id decides nothing).
+        self.fields["redemptions"].valid_value = lambda value: str(value).isdigit()
+        self.fields["redemptions"].error_messages["required"] = "Tick at least one signup."
+
+    def clean(self):
+        data = super().clean()
+        if data.get("decision") == "reject" and not data.get("reason"):
+            raise forms.ValidationError("Say why you reject: the log keeps it.")
+        return data
+
+
 class SeedCodesForm(forms.Form):
     count = forms.IntegerField(min_value=1, max_value=5000, initial=10, label="How many codes")
     uses = forms.IntegerField(min_value=1, max_value=1000, initial=1, label="Uses per code")

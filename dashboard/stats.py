@@ -105,6 +105,9 @@ def refresh(*, campaign: Campaign) -> CampaignStats:
         deepest_generation=Max("depth"),
     )
     figures["deepest_generation"] = figures["deepest_generation"] or 0
+    # Held or rejected credit is not "activated" here until a marketer approves:
+    # few rows (the held index), subtracted rather than joined into the scan.
+    figures["activated_members"] -= _uncredited_activations(campaign).count()
     generations = {
         str(row["depth"]): row["n"]
         for row in members.order_by().values("depth").annotate(n=Count("id"))
@@ -186,6 +189,15 @@ def _avg_cycle_seconds(campaign: Campaign) -> float | None:
     return average.total_seconds() if average is not None else None
 
 
+def _uncredited_activations(campaign: Campaign):
+    """Redemptions whose invitee activated but whose credit is held or was rejected."""
+    return Redemption.objects.filter(
+        member__campaign=campaign,
+        member__activated_at__isnull=False,
+        credit__in=[Redemption.Credit.HELD, Redemption.Credit.REJECTED],
+    ).order_by()
+
+
 def _daily(campaign: Campaign) -> dict:
     members = Member.objects.filter(campaign=campaign).order_by()
     days: dict = {}
@@ -197,7 +209,15 @@ def _daily(campaign: Campaign) -> dict:
         .values("day")
         .annotate(n=Count("id"))
     )
+    uncredited = (
+        _uncredited_activations(campaign)
+        .annotate(day=TruncDate("member__activated_at"))
+        .values("day")
+        .annotate(n=Count("id"))
+    )
+    held_by_day = {row["day"]: row["n"] for row in uncredited}
     for row in activations:
+        row["n"] -= held_by_day.get(row["day"], 0)
         days.setdefault(row["day"], [0, 0])[1] = row["n"]
     return days
 

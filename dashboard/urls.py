@@ -51,6 +51,7 @@ urlpatterns = [
     path("<slug:slug>/moderation/", moderation.log, name="dashboard_moderation"),
     path("<slug:slug>/moderation.csv", moderation.log_csv, name="dashboard_moderation_csv"),
     path("<slug:slug>/review/", review.review, name="dashboard_review"),
+    path("<slug:slug>/review/decide/", review.decide, name="dashboard_decide"),
     path(
         "<slug:slug>/review/codes/<int:invite_id>/unfreeze/",
         review.unfreeze,

@@ -6,12 +6,14 @@ Two functions with two meanings, never to be swapped:
   list, one invite per address, seed imports). Only case and surrounding
   space are ignored, so we never treat two real mailboxes as one.
 - `mailbox_of`: who probably reads it. Dots and `+tags` in the local part are
-  dropped too, for spotting one person behind several addresses (review
-  and trust signals). Never used to decide where mail goes.
+  dropped too, where the provider ignores them (PROVIDERS, the one list), for
+  spotting one person behind several addresses (review and trust signals).
+  Never used to decide where mail goes.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
@@ -22,23 +24,48 @@ EXTRA_DISPOSABLE = Path(__file__).with_name("data") / "disposable_domains.txt"
 SAME_PROVIDER = {"googlemail.com": "gmail.com"}
 
 
+@dataclass(frozen=True)
+class Provider:
+    ignores_dots: bool  # j.doe and jdoe are one mailbox
+    plus_tags: bool  # jdoe+news reaches jdoe
+
+
+# Providers whose rules we know; any other domain keeps its address as written.
+PROVIDERS = {
+    "gmail.com": Provider(ignores_dots=True, plus_tags=True),
+    "outlook.com": Provider(ignores_dots=False, plus_tags=True),
+    "hotmail.com": Provider(ignores_dots=False, plus_tags=True),
+    "live.com": Provider(ignores_dots=False, plus_tags=True),
+    "icloud.com": Provider(ignores_dots=False, plus_tags=True),
+    "me.com": Provider(ignores_dots=False, plus_tags=True),
+    "fastmail.com": Provider(ignores_dots=False, plus_tags=True),
+    "proton.me": Provider(ignores_dots=False, plus_tags=True),
+    "protonmail.com": Provider(ignores_dots=False, plus_tags=True),
+    "pm.me": Provider(ignores_dots=False, plus_tags=True),
+}
+
+
 def normalize_email(address: str) -> str:
     """The stored, compared form of an address: trimmed and lower-cased."""
     return address.strip().lower()
 
 
 def mailbox_of(address: str) -> str:
-    """One mailbox's canonical form: lower case, no +tag, no dots in the local part.
+    """One mailbox's canonical form: lower case, less what its provider ignores.
 
-    Gmail ignores dots and +tags; many providers honour +tags. Dots are
-    dropped for every domain: for a review queue a near-identical address is
-    worth a look even where the provider would deliver separately.
+    Gmail ignores dots and +tags; Outlook, iCloud, Fastmail and Proton honour
+    +tags. Other domains keep their address as written: two real people can
+    be j.doe@ and jdoe@ at a company, and a hold on their credit would wrong one.
     """
     local, _, domain = normalize_email(address).rpartition("@")
     if not local:
         return normalize_email(address)
-    local = local.split("+", 1)[0].replace(".", "")
     domain = SAME_PROVIDER.get(domain, domain)
+    provider = PROVIDERS.get(domain)
+    if provider and provider.plus_tags:
+        local = local.split("+", 1)[0]
+    if provider and provider.ignores_dots:
+        local = local.replace(".", "")
     return f"{local}@{domain}"
 
 

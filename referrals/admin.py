@@ -6,6 +6,7 @@ from django.utils.html import format_html, format_html_join
 from . import leaks, tree
 from .models import (
     Campaign,
+    CreditDecision,
     DoNotInvite,
     Invite,
     InviteEvent,
@@ -14,6 +15,7 @@ from .models import (
     OutboundEmail,
     Redemption,
     Reward,
+    RiskSignal,
 )
 
 
@@ -115,7 +117,9 @@ class InviteAdmin(admin.ModelAdmin):
 
 @admin.register(Redemption)
 class RedemptionAdmin(admin.ModelAdmin):
-    list_display = ("invite", "member", "redeemed_at", "signup_network")
+    list_display = ("invite", "member", "redeemed_at", "signup_network", "risk_score", "credit")
+    list_filter = ("credit",)
+    readonly_fields = ("risk_score", "credit")
     search_fields = ("invite__code", "member__user__username")
     list_select_related = ("invite", "member__user")
     raw_id_fields = ("invite", "member")
@@ -161,3 +165,35 @@ class ModerationActionAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class RiskSignalInline(admin.TabularInline):
+    model = RiskSignal
+    extra = 0
+    can_delete = False
+    readonly_fields = ("rule", "weight", "evidence")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(CreditDecision)
+class CreditDecisionAdmin(admin.ModelAdmin):
+    """Marketers' decisions on held credit: who, when, why. Read only."""
+
+    list_display = ("at", "decision", "decided_by_name", "redemption", "reason")
+    list_filter = ("decision",)
+    search_fields = ("decided_by_name", "redemption__member__user__username", "reason")
+    list_select_related = ("redemption__member__user", "redemption__invite")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+RedemptionAdmin.inlines = [RiskSignalInline]  # each redemption's signals, with their evidence

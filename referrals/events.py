@@ -21,8 +21,11 @@ MEMBER_JOINED = "member.joined"  # member: a new Member (committed with the rede
 MEMBER_ACTIVATED = "member.activated"  # member: a Member activated by this transaction
 MEMBERS_COUNTED = "members.counted"  # count: how many new members the tree fold numbered
 BADGE_AWARDED = "badge.awarded"  # award, member: a new award, or a higher tier
+CREDIT_RELEASED = "credit.released"  # member: an approved invitee now counts for their inviter
 
-KNOWN = frozenset({MEMBER_JOINED, MEMBER_ACTIVATED, MEMBERS_COUNTED, BADGE_AWARDED})
+KNOWN = frozenset(
+    {MEMBER_JOINED, MEMBER_ACTIVATED, MEMBERS_COUNTED, BADGE_AWARDED, CREDIT_RELEASED}
+)
 
 _handlers: dict[str, list[Callable[..., object]]] = defaultdict(list)
 

@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from config.celery import enqueue_on_commit
 
-from . import codes, errors, events, leaks, outbox, tree
+from . import addresses, codes, credit, errors, events, leaks, outbox, tree
 from .models import (
     Campaign,
     Invite,
@@ -30,7 +30,6 @@ from .models import (
     Member,
     OutboundEmail,
     Redemption,
-    Reward,
 )
 from .networks import network_of
 
@@ -69,6 +68,7 @@ def redeem_invite(*, code: str, user, signup_ip: str | None = None) -> Member:
     now = timezone.now()
     check_redeemable(invite, now)
     campaign = invite.campaign
+    email = getattr(user, "email", "") or ""
     with transaction.atomic():
         # Conditional UPDATE: concurrent signups serialize on this one invite
         # row only; the loser re-reads the committed count and gets 0 rows.
@@ -89,6 +89,7 @@ def redeem_invite(*, code: str, user, signup_ip: str | None = None) -> Member:
                 member = Member.objects.create(
                     campaign=campaign,
                     user=user,
+                    mailbox=addresses.mailbox_of(email)[:254] if email else "",
                     inviter=owner,
                     depth=owner.depth + 1 if owner else 0,
                     ancestry=owner.subtree_prefix if owner else "",
@@ -98,7 +99,7 @@ def redeem_invite(*, code: str, user, signup_ip: str | None = None) -> Member:
         except IntegrityError:
             raise errors.AlreadyMember(campaign.name) from None
         ip = _ip_or_none(signup_ip)
-        Redemption.objects.create(
+        redemption = Redemption.objects.create(
             invite=invite,
             member=member,
             redeemed_at=now,
@@ -106,6 +107,7 @@ def redeem_invite(*, code: str, user, signup_ip: str | None = None) -> Member:
             signup_network=network_of(ip) or "",
         )
         InviteEvent.objects.create(invite=invite, kind=InviteEvent.Kind.REDEEMED, at=now)
+        credit.assess(redemption=redemption, member=member, inviter=owner, email=email)
         # Still under this invite's row lock (the claim above): racers from many
         # networks are counted one at a time, so none slips past the rule.
         leaks.freeze_if_leaked(invite=invite, now=now)
@@ -343,7 +345,6 @@ def activate_member(*, member: Member) -> bool:
     if not has_verified_email(member):
         return False
     now = timezone.now()
-    campaign = member.campaign
     with transaction.atomic():
         if not Member.objects.filter(pk=member.pk, activated_at__isnull=True).update(
             activated_at=now
@@ -352,24 +353,9 @@ def activate_member(*, member: Member) -> bool:
         member.activated_at = now
         outbox.queue_notice(kind=OutboundEmail.Kind.INVITEE_ACTIVATED, invitee=member)
         events.publish(events.MEMBER_ACTIVATED, member=member)
-        if member.inviter_id:
-            Member.objects.filter(pk=member.inviter_id).update(
-                activated_invitee_count=F("activated_invitee_count") + 1
-            )
-            # Our UPDATE holds the inviter's row lock, so this count is ours.
-            count = Member.objects.values_list("activated_invitee_count", flat=True).get(
-                pk=member.inviter_id
-            )
-            if campaign.reward_every and count % campaign.reward_every == 0:
-                _, created = Reward.objects.get_or_create(
-                    member_id=member.inviter_id,
-                    activated_invitees=count,
-                    defaults={"invites_granted": campaign.reward_invites},
-                )
-                if created:
-                    Member.objects.filter(pk=member.inviter_id).update(
-                        invites_left=F("invites_left") + campaign.reward_invites
-                    )
+        # A held invitee counts for nobody until a marketer approves (credit.approve).
+        if member.inviter_id and credit.counts(member):
+            credit.count_for_inviter(member)
     return True
 
 

@@ -8,10 +8,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from referrals import leaks
+from referrals import credit, leaks
+from referrals.ids import parse_id
 from referrals.models import Invite, Member, Redemption
 
 from .. import suspicious
+from ..forms import CreditDecisionForm
 from ..guards import managed
 
 RULES = [
@@ -39,6 +41,7 @@ RULES = [
 
 @managed
 def review(request, campaign):
+    held = held_redemptions(campaign, after_id=parse_id(request.GET.get("after", "")) or 0)
     findings = suspicious.review(campaign, now=timezone.now())
     ids = {pk for found in findings.values() for f in found for pk in f.member_ids}
     members = Member.objects.select_related("user").in_bulk(ids)
@@ -60,6 +63,9 @@ def review(request, campaign):
         {
             "campaign": campaign,
             "frozen": frozen_codes(campaign),
+            "held": held,
+            "held_next": held[-1].pk if len(held) == HELD_PAGE else None,
+            "rules": credit.RULES,
             "sections": sections,
             "recent_days": suspicious.RECENT.days,
             "recent_cap": suspicious.RECENT_CAP,
@@ -112,4 +118,48 @@ def unfreeze(request, campaign, invite_id: int):
         messages.success(request, f"{invite.display_code} takes signups again.")
     else:
         messages.info(request, f"{invite.display_code} was not frozen.")
+    return redirect("dashboard_review", campaign.slug)
+
+
+HELD_PAGE = 25
+
+
+def held_redemptions(campaign, *, after_id: int = 0, limit: int = HELD_PAGE) -> list:
+    """Held redemptions of `campaign`, oldest first, keyset-paged on id (the held index)."""
+    return list(
+        Redemption.objects.filter(
+            credit=Redemption.Credit.HELD, member__campaign=campaign, id__gt=after_id
+        )
+        .select_related("member__user", "invite__owner__user")
+        .prefetch_related("signals")
+        .order_by("id")[:limit]
+    )
+
+
+@require_POST
+@managed
+def decide(request, campaign):
+    """Approve or reject held redemptions, one or many, with a reason."""
+    form = CreditDecisionForm(request.POST)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+        return redirect("dashboard_review", campaign.slug)
+    ids = form.cleaned_data["redemptions"]
+    chosen = Redemption.objects.filter(pk__in=ids, member__campaign=campaign)
+    decide_one = credit.approve if form.cleaned_data["decision"] == "approve" else credit.reject
+    now, done, already = timezone.now(), 0, 0
+    for redemption in chosen:
+        try:
+            decide_one(
+                redemption=redemption, by=request.user, reason=form.cleaned_data["reason"], now=now
+            )
+            done += 1
+        except credit.AlreadyDecided:
+            already += 1  # a double click, or another marketer was first
+    verb = "approved" if decide_one is credit.approve else "rejected"
+    messages.success(
+        request, f"{done} {verb}." + (f" {already} already decided." if already else "")
+    )
     return redirect("dashboard_review", campaign.slug)

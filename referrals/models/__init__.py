@@ -8,11 +8,13 @@ from .dashboard import CampaignStats, DailyStat, ImportJob, InviteGrant
 from .invites import Invite, InviteEvent, InviteQuerySet, Redemption, Reward, invite_status
 from .moderation import ModerationAction
 from .outbox import DoNotInvite, OutboundEmail
+from .risk import CreditDecision, RiskSignal
 from .tree import Campaign, Member, MemberQuerySet
 
 __all__ = [
     "Campaign",
     "CampaignStats",
+    "CreditDecision",
     "DailyStat",
     "DoNotInvite",
     "ImportJob",
@@ -26,5 +28,6 @@ __all__ = [
     "OutboundEmail",
     "Redemption",
     "Reward",
+    "RiskSignal",
     "invite_status",
 ]

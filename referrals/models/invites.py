@@ -218,9 +218,28 @@ class Redemption(models.Model):
     # Its /24 (IPv6 /64), for counting the networks a code is redeemed from.
     signup_network = models.CharField(max_length=43, blank=True, default="", db_default="")
 
+    class Credit(models.TextChoices):
+        COUNTED = "counted"  # below the campaign's risk threshold
+        HELD = "held"  # at or above it: waits for a marketer
+        APPROVED = "approved"
+        REJECTED = "rejected"
+
+    # Risk-scored credit (referrals.credit): the sum of the signals' weights.
+    risk_score = models.PositiveSmallIntegerField(default=0, db_default=0)
+    credit = models.CharField(
+        max_length=8, choices=Credit.choices, default=Credit.COUNTED, db_default=Credit.COUNTED
+    )
+
     class Meta:
-        # A code's recent redemptions, read under its row lock (leaked-code rule).
-        indexes = [models.Index(fields=["invite", "redeemed_at"], name="redemption_invite_at_idx")]
+        indexes = [
+            # A code's recent redemptions, read under its row lock (leaked-code rule).
+            models.Index(fields=["invite", "redeemed_at"], name="redemption_invite_at_idx"),
+            # The risk signal "several of one inviter's codes from one network within
+            # an hour": a network's last hour is a few rows, whoever the inviter.
+            models.Index(fields=["signup_network", "redeemed_at"], name="redemption_network_idx"),
+            # The review queue: the few held ones, oldest first.
+            models.Index(fields=["id"], condition=Q(credit="held"), name="redemption_held_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.invite} → {self.member}"

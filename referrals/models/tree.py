@@ -60,6 +60,12 @@ class Campaign(models.Model):
         default=5, db_default=5, help_text="Distinct /24 (IPv6 /64) networks among them."
     )
     leak_window_minutes = models.PositiveIntegerField(default=60, db_default=60)
+    # Risk-scored credit (referrals.credit): at or above this score an
+    # invitee's credit is held for review; 0: never held.
+    risk_threshold = models.PositiveSmallIntegerField(default=60, db_default=60)
+    risk_weights = models.JSONField(
+        default=dict, blank=True, help_text="Per-rule weights; empty: the defaults."
+    )
     tell_inviter_of_ban = models.BooleanField(
         default=False,
         db_default=False,
@@ -132,6 +138,9 @@ class Member(models.Model):
     # Moderation (referrals.moderation): a member whose right to invite was
     # revoked keeps their place and their frozen quota; a banned member too.
     can_invite = models.BooleanField(default=True, db_default=True)
+    # Who probably reads the member's mail (addresses.mailbox_of), for the
+    # "another member's address" signal at redemption; "" for old rows.
+    mailbox = models.CharField(max_length=254, blank=True, default="", db_default="")
     banned_at = models.DateTimeField(null=True, blank=True)
     # The host product reported this member active (the API) before their
     # e-mail was verified: they activate the moment it is.
@@ -171,6 +180,9 @@ class Member(models.Model):
             # The dashboard's top connectors: ranked by activated invitees.
             models.Index(
                 fields=["campaign", "-activated_invitee_count", "id"], name="member_connector_idx"
+            ),
+            models.Index(
+                fields=["campaign", "mailbox"], condition=~Q(mailbox=""), name="member_mailbox_idx"
             ),
             models.Index(
                 fields=["id"], condition=Q(tree_counted=False), name="member_uncounted_idx"

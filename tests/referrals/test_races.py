@@ -8,12 +8,14 @@ import threading
 from collections import Counter
 
 import pytest
+from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
 from django.db import connection
 from django.test import Client
+from django.utils import timezone
 
-from referrals import errors, services
-from referrals.models import Invite, Member, Redemption
+from referrals import credit, errors, services
+from referrals.models import CreditDecision, Invite, Member, Redemption
 
 pytestmark = [
     pytest.mark.skipif(
@@ -153,3 +155,31 @@ def test_forty_racers_from_forty_networks_cannot_slip_past_the_leaked_code_rule(
     posted.refresh_from_db()
     assert posted.frozen_at is not None
     assert posted.uses == 10 == Redemption.objects.filter(invite=posted).count()
+
+
+def test_two_marketers_approving_one_held_signup_at_once_release_its_credit_once(alice):
+    campaign = alice.campaign
+    campaign.risk_threshold = 30
+    campaign.save()
+    user = User.objects.create_user(username="held", email="held@mailinator.com")
+    EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
+    member = services.redeem_invite(code=services.create_invite(member=alice).code, user=user)
+    member = Member.objects.select_related("campaign").get(pk=member.pk)
+    services.activate_member(member=member)
+    held = Redemption.objects.get(member=member)
+    assert held.credit == "held"
+    marketers = [User.objects.create_user(username=f"m{i}") for i in range(8)]
+
+    def approve(i):
+        try:
+            credit.approve(redemption=held, by=marketers[i], now=timezone.now())
+            return "approved"
+        except credit.AlreadyDecided:
+            return "already"
+
+    outcomes = Counter(run_together(8, approve))
+
+    assert outcomes == {"approved": 1, "already": 7}
+    alice.refresh_from_db()
+    assert alice.activated_invitee_count == 1
+    assert CreditDecision.objects.filter(redemption=held).count() == 1
