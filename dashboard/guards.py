@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 
+from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
@@ -41,3 +42,10 @@ def managed(view):
         return view(request, campaign, *args, **kwargs)
 
     return wrapper
+
+
+def flash_errors(request, form) -> None:
+    """Show a refused form's errors as messages (for forms posted from another page)."""
+    for errors in form.errors.values():
+        for error in errors:
+            messages.error(request, error)

@@ -147,15 +147,8 @@ class DoNotInviteAdmin(admin.ModelAdmin):
     search_fields = ("email",)
 
 
-@admin.register(ModerationAction)
-class ModerationActionAdmin(admin.ModelAdmin):
-    """The moderation log: read only, because it is append-only."""
-
-    list_display = ("at", "campaign", "actor_name", "action", "target", "reason")
-    list_filter = ("campaign", "action")
-    search_fields = ("actor_name", "target__user__username", "reason")
-    list_select_related = ("campaign", "target__user")
-    show_full_result_count = False
+class AppendOnlyAdmin(admin.ModelAdmin):
+    """A log's admin: listed and read, never added to, edited or deleted by hand."""
 
     def has_add_permission(self, request):
         return False
@@ -165,6 +158,17 @@ class ModerationActionAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(ModerationAction)
+class ModerationActionAdmin(AppendOnlyAdmin):
+    """The moderation log: read only, because it is append-only."""
+
+    list_display = ("at", "campaign", "actor_name", "action", "target", "reason")
+    list_filter = ("campaign", "action")
+    search_fields = ("actor_name", "target__user__username", "reason")
+    list_select_related = ("campaign", "target__user")
+    show_full_result_count = False
 
 
 class RiskSignalInline(admin.TabularInline):
@@ -178,22 +182,13 @@ class RiskSignalInline(admin.TabularInline):
 
 
 @admin.register(CreditDecision)
-class CreditDecisionAdmin(admin.ModelAdmin):
+class CreditDecisionAdmin(AppendOnlyAdmin):
     """Marketers' decisions on held credit: who, when, why. Read only."""
 
     list_display = ("at", "decision", "decided_by_name", "redemption", "reason")
     list_filter = ("decision",)
     search_fields = ("decided_by_name", "redemption__member__user__username", "reason")
     list_select_related = ("redemption__member__user", "redemption__invite")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 RedemptionAdmin.inlines = [RiskSignalInline]  # each redemption's signals, with their evidence

@@ -17,7 +17,7 @@ from referrals.models import ModerationAction
 
 from ..exports import safe_cell as defuse
 from ..forms import ModerationForm
-from ..guards import managed
+from ..guards import flash_errors, managed
 from .explorer import find_member
 
 LOG_PAGE = 100
@@ -46,9 +46,7 @@ def moderate(request, campaign, member_id: int):
     form = ModerationForm(request.POST)
     back = reverse("dashboard_explorer", args=[campaign.slug]) + f"?member={member.pk}"
     if not form.is_valid():
-        for errors in form.errors.values():
-            for error in errors:
-                messages.error(request, error)
+        flash_errors(request, form)
         return redirect(back)
     action = form.cleaned_data["action"]
     if action == Action.BAN and not request.user.is_staff:

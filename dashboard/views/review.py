@@ -14,7 +14,7 @@ from referrals.models import Invite, Member, Redemption
 
 from .. import suspicious
 from ..forms import CreditDecisionForm
-from ..guards import managed
+from ..guards import flash_errors, managed
 
 RULES = [
     (
@@ -142,9 +142,7 @@ def decide(request, campaign):
     """Approve or reject held redemptions, one or many, with a reason."""
     form = CreditDecisionForm(request.POST)
     if not form.is_valid():
-        for errors in form.errors.values():
-            for error in errors:
-                messages.error(request, error)
+        flash_errors(request, form)
         return redirect("dashboard_review", campaign.slug)
     ids = form.cleaned_data["redemptions"]
     chosen = Redemption.objects.filter(pk__in=ids, member__campaign=campaign)
