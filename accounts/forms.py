@@ -92,6 +92,7 @@ class ProfileForm(forms.ModelForm):
             "blog_url",
             "use_gravatar",
             "public_profile",
+            "show_inviter",
             "email_on_join",
             "email_on_activation",
         ]
@@ -100,6 +101,7 @@ class ProfileForm(forms.ModelForm):
             "blog_url": "Blog or website",
             "use_gravatar": "Use my Gravatar as my picture",
             "public_profile": "Public profile page",
+            "show_inviter": "Show who invited me on my profile",
             "email_on_join": "E-mail me when someone I invited joins",
             "email_on_activation": "E-mail me when someone I invited becomes active",
         }
@@ -107,6 +109,7 @@ class ProfileForm(forms.ModelForm):
             "display_name": "Shown to people you invite. Leave empty to use your username.",
             "use_gravatar": "Otherwise we show your initials.",
             "public_profile": "Anyone can see your join number and how many people you brought in.",
+            "show_inviter": "Only if they have a public profile too; moderators always see it.",
             "email_on_join": "",
             "email_on_activation": "",
         }

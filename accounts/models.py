@@ -18,6 +18,11 @@ class User(AbstractUser):
     public_profile = models.BooleanField(
         default=False, db_default=False, help_text="Show my profile page to everyone."
     )
+    show_inviter = models.BooleanField(
+        default=True,
+        db_default=True,
+        help_text="Show who invited me on my public profile (moderators always see it).",
+    )
     email_on_join = models.BooleanField(
         default=True, db_default=True, help_text="E-mail me when someone I invited joins."
     )

@@ -10,7 +10,7 @@ from django.db import connection
 from badges.tasks import award_new_members
 from referrals import services, tree
 from referrals.models import Campaign
-from tests.helpers import make_user, marketer_of, token_client
+from tests.helpers import make_marketer, make_user, marketer_of, token_client
 from webhooks.models import SUBSCRIBABLE, Endpoint
 
 
@@ -135,3 +135,18 @@ def awarded(alice, bob):
     tree.fold_all()
     award_new_members()
     return alice
+
+
+# --- mia, a marketer who runs the default campaign (the dashboard and explorer tests).
+
+
+@pytest.fixture
+def mia(campaign):
+    """A marketer who runs the default campaign."""
+    return make_marketer("mia", campaign)
+
+
+@pytest.fixture
+def as_mia(client, mia):
+    client.force_login(mia)
+    return client

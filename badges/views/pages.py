@@ -73,7 +73,11 @@ def public_profile_awards(username: str) -> tuple[Model, QuerySet[Member], Query
     person = _User.objects.filter(username=username, public_profile=True, is_active=True).first()
     if person is None:
         raise Http404("No public profile")
-    members = Member.objects.filter(user=person).select_related("campaign").order_by("id")
+    members = (
+        Member.objects.filter(user=person)
+        .select_related("campaign", "inviter__user")
+        .order_by("id")
+    )
     awards = (
         Award.objects.filter(member__user=person, hidden=False, revoked_at__isnull=True)
         .select_related("member__campaign", "member__user")
