@@ -18,7 +18,7 @@ from xml.sax.saxutils import escape, quoteattr
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from referrals.models import Campaign, Invite, Member, invite_status
+from referrals.models import Campaign, Invite, Member, ModerationAction, invite_status
 
 BATCH = 5000
 
@@ -123,6 +123,34 @@ def invites_csv(campaign: Campaign, batch: int = BATCH) -> Iterator[str]:
         in in_batches(Invite.objects.filter(campaign=campaign), fields, batch)
     )  # fmt: skip
     return _csv(INVITE_COLUMNS, for_csv)
+
+
+MODERATION_COLUMNS = ["at", "actor", "action", "member_id", "member", "reason", "details"]
+
+
+def moderation_csv(campaign: Campaign) -> Iterator[str]:
+    """The campaign's moderation log, oldest first (formulas defused)."""
+    rows = (
+        ModerationAction.objects.filter(campaign=campaign)
+        .select_related("target__user")
+        .order_by("at", "id")
+        .iterator(chunk_size=2000)
+    )
+    return _csv(
+        MODERATION_COLUMNS,
+        (
+            (
+                _when(row.at),
+                safe_cell(row.actor_name),
+                row.action,
+                row.target_id,
+                safe_cell(row.target.name),
+                safe_cell(row.reason),
+                safe_cell(" ".join(f"{k}={v}" for k, v in row.details.items())),
+            )
+            for row in rows
+        ),
+    )
 
 
 # --- GraphML -------------------------------------------------------------------

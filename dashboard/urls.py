@@ -49,7 +49,7 @@ urlpatterns = [
         name="dashboard_moderate",
     ),
     path("<slug:slug>/moderation/", moderation.log, name="dashboard_moderation"),
-    path("<slug:slug>/moderation.csv", moderation.log_csv, name="dashboard_moderation_csv"),
+    path("<slug:slug>/moderation.csv", exports.moderation_csv, name="dashboard_moderation_csv"),
     path("<slug:slug>/review/", review.review, name="dashboard_review"),
     path("<slug:slug>/review/decide/", review.decide, name="dashboard_decide"),
     path(

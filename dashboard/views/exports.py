@@ -1,4 +1,4 @@
-"""/dashboard/<slug>/export/…: members, invites and the tree, streamed at any size."""
+"""/dashboard/<slug>/export/…: members, invites, the tree and the moderation log, streamed."""
 
 from django.http import StreamingHttpResponse
 from django.utils import timezone
@@ -44,4 +44,14 @@ def tree_graphml(request, campaign):
         campaign=campaign,
         name="tree.graphml",
         content_type="application/graphml+xml; charset=utf-8",
+    )
+
+
+@managed
+def moderation_csv(request, campaign):
+    return _download(
+        exports.moderation_csv(campaign),
+        campaign=campaign,
+        name="moderation.csv",
+        content_type="text/csv; charset=utf-8",
     )

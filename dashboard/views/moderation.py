@@ -1,21 +1,16 @@
-"""Moderation from the tree explorer, and the campaign's moderation log (page and CSV)."""
+"""Moderation from the tree explorer, and the campaign's moderation log page (CSV: exports)."""
 
 from __future__ import annotations
 
-import csv
-
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from referrals import moderation
 from referrals.models import ModerationAction
 
-from ..exports import safe_cell as defuse
 from ..forms import ModerationForm
 from ..guards import flash_errors, managed
 from .explorer import find_member
@@ -70,36 +65,3 @@ def log(request, campaign):
         "dashboard/moderation.html",
         {"campaign": campaign, "current": "moderation", "rows": rows, "page": LOG_PAGE},
     )
-
-
-class _Echo:
-    def write(self, value):
-        return value
-
-
-@managed
-def log_csv(request, campaign):
-    writer = csv.writer(_Echo())
-    header = ["at", "actor", "action", "member_id", "member", "reason", "details"]
-
-    def rows():
-        yield writer.writerow(header)
-        for row in _log(campaign).order_by("at", "id").iterator(chunk_size=2000):
-            yield writer.writerow(
-                [
-                    row.at.isoformat(),
-                    defuse(row.actor_name),
-                    row.action,
-                    row.target_id,
-                    defuse(row.target.name),
-                    defuse(row.reason),
-                    defuse(" ".join(f"{k}={v}" for k, v in row.details.items())),
-                ]
-            )
-
-    stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
-    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = (
-        f'attachment; filename="{campaign.slug}-moderation-{stamp}.csv"'
-    )
-    return response
