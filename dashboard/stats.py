@@ -161,7 +161,12 @@ def refresh_once(*, campaign: Campaign) -> bool:
 
 def _funnel(campaign: Campaign) -> dict[str, int]:
     opened = InviteEvent.objects.filter(invite=OuterRef("pk"), kind=InviteEvent.Kind.OPENED)
-    activated = Redemption.objects.filter(invite=OuterRef("pk"), member__activated_at__isnull=False)
+    # Held or rejected credit is not "activated" until a marketer approves it.
+    activated = Redemption.objects.filter(
+        invite=OuterRef("pk"),
+        member__activated_at__isnull=False,
+        credit__in=[Redemption.Credit.COUNTED, Redemption.Credit.APPROVED],
+    )
     sent = ~Q(revoked_at__isnull=False, uses=0)
     return (
         Invite.objects.filter(campaign=campaign, owner__isnull=False)

@@ -106,7 +106,16 @@ def test_held_credit_counts_for_nobody(alice, campaign, held):
     assert not Reward.objects.filter(member=alice).exists()
     sweep_awards()
     assert not Award.objects.filter(member=alice, slug="connector").exists()
-    assert stats.refresh(campaign=campaign).activated_members == 0  # the dashboard leaves her out
+    figures = stats.refresh(campaign=campaign)
+    assert figures.activated_members == 0  # the dashboard leaves her out
+    assert figures.invites_redeemed == 1
+    assert figures.invites_activated == 0  # the funnel's last stage too
+
+
+def test_approved_credit_reaches_the_funnel(alice, mara, campaign, held):
+    credit.approve(redemption=held, by=mara, reason="Knows her", now=timezone.now())
+    figures = stats.refresh(campaign=campaign)
+    assert (figures.activated_members, figures.invites_activated) == (1, 1)
 
 
 def test_approving_releases_the_credit_once(alice, mara, held):
