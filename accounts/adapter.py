@@ -11,7 +11,7 @@ from allauth.account.adapter import DefaultAccountAdapter
 from django.core.cache import cache
 from django.db import transaction
 
-from referrals import errors, services
+from referrals import errors, services, sightings
 from referrals.models import Campaign
 from referrals.session import SESSION_CODE_KEY, forget_code, remembered_code
 from referrals.throttle import client_ip
@@ -52,6 +52,7 @@ class AccountAdapter(DefaultAccountAdapter):
                     code=code,
                     user=user,
                     signup_ip=client_ip(request) if request is not None else None,
+                    opened_by=sightings.own_link_openers(request),
                 )
             else:
                 campaign = Campaign.default()

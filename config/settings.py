@@ -216,6 +216,8 @@ CELERY_BEAT_SCHEDULE = {
     "refresh-campaign-stats": {"task": "referrals.tasks.refresh_campaign_stats", "schedule": 60.0},
     # Seed imports whose task was lost (broker down at upload) or whose worker died.
     "sweep-seed-imports": {"task": "referrals.tasks.sweep_seed_imports", "schedule": 60.0},
+    # Sessions' networks older than 30 days are personal data we no longer need.
+    "forget-old-sightings": {"task": "referrals.tasks.forget_old_sightings", "schedule": 86400.0},
 }
 
 # --- Invites --------------------------------------------------------------

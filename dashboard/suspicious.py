@@ -1,32 +1,27 @@
 """Signup patterns worth a human look, for /dashboard/<slug>/review/.
 
-The rules are pure functions over plain rows. The two reads at the bottom
-keep them cheap on a million-member campaign: recent signups come from the
-last RECENT_CAP join numbers (the (campaign, join_number) unique index) plus
-the not-yet-folded members (a partial index), never from a scan; inactive
-chains are looked for among the largest downlines (the (campaign,
+The redemption-level patterns are the risk signals stored at each
+redemption (referrals.credit), grouped: one implementation of each rule,
+whether it scores a signup or lists a pattern. One bounded read takes the
+newest RECENT_CAP signals of the last RECENT days; inactive chains are a
+pattern of the tree, looked for among the largest downlines (the (campaign,
 -downline_size) index). Every rule's output is capped.
 
-Nothing here blocks anyone: a finding is a reason to look, not a verdict.
+Nothing here blocks anyone: a finding is a reason to look, not a verdict
+(held credit, listed above the patterns, is what the score decided).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from django.db.models import Q
+from referrals import credit
+from referrals.models import Member, RiskSignal
 
-from referrals import addresses
-from referrals.models import Member
-from referrals.networks import network_of
-
-RECENT = timedelta(days=7)  # signups the network and e-mail rules look at
-RECENT_CAP = 5_000  # at most this many of them, the newest (keeps the joins index lookups)
-BURST_WINDOW = timedelta(hours=1)
-BURST_MIN = 5  # signups from one network within BURST_WINDOW
+RECENT = timedelta(days=7)  # signals the patterns look at
+RECENT_CAP = 5_000  # at most this many of them, the newest
 INACTIVE_MIN_INVITEES = 3
 INACTIVE_AFTER = timedelta(days=14)
 INACTIVE_AMONG = 5_000  # the largest downlines searched for inactive chains
@@ -34,117 +29,68 @@ MAX_FINDINGS = 50  # per rule
 MAX_MEMBERS = 25  # shown per finding
 
 
-@dataclass(frozen=True)
-class Signup:
-    member_id: int
-    joined_at: datetime
-    email: str = ""
-    ip: str | None = None
-
-
 @dataclass
 class Finding:
-    rule: str  # "network", "alias", "disposable", "inactive"
+    rule: str  # a referrals.credit rule, or "inactive"
     title: str
     member_ids: list[int] = field(default_factory=list)
     total: int = 0  # members involved; member_ids holds at most MAX_MEMBERS
 
 
-# --- Networks ------------------------------------------------------------------
+# What groups one rule's signals into one finding, and how the finding reads.
+_GROUP_BY = {
+    "inviter_network": "network",
+    "network_burst": "network",
+    "known_mailbox": "mailbox",
+    "disposable_address": "domain",
+    "own_link": "inviter_id",
+}
 
 
-def network_bursts(
-    signups: Iterable[Signup], *, window: timedelta = BURST_WINDOW, minimum: int = BURST_MIN
-) -> list[Finding]:
-    """Networks with at least `minimum` signups inside one `window`, busiest first."""
-    by_network: dict[str, list[Signup]] = defaultdict(list)
-    for signup in signups:
-        if signup.ip and (network := network_of(signup.ip)):
-            by_network[network].append(signup)
-    findings = []
-    for network, group in by_network.items():
-        if len(group) < minimum:
-            continue
-        group.sort(key=lambda s: s.joined_at)
-        best_start, best_end, start = 0, 0, 0
-        for end in range(len(group)):  # the busiest window, two pointers
-            while group[end].joined_at - group[start].joined_at > window:
-                start += 1
-            if end + 1 - start > best_end - best_start:
-                best_start, best_end = start, end + 1
-        burst = group[best_start:best_end]
-        if len(burst) >= minimum:
-            minutes = max(1, round((burst[-1].joined_at - burst[0].joined_at).total_seconds() / 60))
-            findings.append(
-                Finding(
-                    rule="network",
-                    title=f"{len(burst)} signups from {network} within {minutes} min",
-                    member_ids=[s.member_id for s in burst[:MAX_MEMBERS]],
-                    total=len(burst),
-                )
-            )
-    findings.sort(key=lambda f: -f.total)
-    return findings[:MAX_FINDINGS]
+def _title(rule: str, key, n: int) -> str:
+    signups = f"{n} signup{'s' if n != 1 else ''}"
+    if rule == "inviter_network":
+        return f"{signups} from {key}, a network their inviter uses"
+    if rule == "network_burst":
+        return f"{signups} from {key} with one inviter's codes within an hour"
+    if rule == "known_mailbox":
+        return f"{n} addresses that all reach {key}"
+    if rule == "disposable_address":
+        return f"{signups} with @{key} addresses"
+    return f"{signups} on a browser where their inviter opened the link logged in"
 
 
-# --- E-mail addresses ----------------------------------------------------------
-
-
-def email_aliases(signups: Iterable[Signup]) -> list[Finding]:
-    """Groups of different addresses that normalize to one mailbox, largest first."""
-    groups: dict[str, list[Signup]] = defaultdict(list)
-    for signup in signups:
-        if signup.email:
-            groups[addresses.mailbox_of(signup.email)].append(signup)
-    findings = []
-    for mailbox, group in groups.items():
-        if len({s.email.lower() for s in group}) < 2:
-            continue
-        group.sort(key=lambda s: s.member_id)
-        findings.append(
-            Finding(
-                rule="alias",
-                title=f"{len(group)} addresses that all reach {mailbox}",
-                member_ids=[s.member_id for s in group[:MAX_MEMBERS]],
-                total=len(group),
-            )
-        )
-    findings.sort(key=lambda f: -f.total)
-    return findings[:MAX_FINDINGS]
-
-
-def disposable_signups(signups: Iterable[Signup]) -> list[Finding]:
-    """Signups with throwaway addresses, one finding per domain, most used first."""
-    domains = addresses.disposable_domains()
-    by_domain: dict[str, list[Signup]] = defaultdict(list)
-    for signup in signups:
-        if signup.email and addresses.is_disposable(signup.email, domains):
-            by_domain[addresses.domain_of(signup.email)].append(signup)
-    findings = [
-        Finding(
-            rule="disposable",
-            title=f"{len(group)} signup{'s' if len(group) > 1 else ''} with @{domain} addresses",
-            member_ids=sorted(s.member_id for s in group)[:MAX_MEMBERS],
-            total=len(group),
-        )
-        for domain, group in by_domain.items()
-    ]
-    findings.sort(key=lambda f: -f.total)
-    return findings[:MAX_FINDINGS]
-
-
-# --- Reads -----------------------------------------------------------------------
-
-
-def recent_signups(campaign, *, now: datetime, cap: int = RECENT_CAP) -> list[Signup]:
-    """The newest signups (at most `cap`, joined within RECENT) with address and IP."""
-    newest = Q(join_number__gt=campaign.members_counted - cap) | Q(tree_counted=False)
+def signal_patterns(campaign, *, now: datetime, cap: int = RECENT_CAP) -> dict[str, list[Finding]]:
+    """The campaign's recent risk signals grouped per rule and evidence, largest group first."""
     rows = (
-        Member.objects.filter(newest, campaign=campaign, joined_at__gte=now - RECENT)
-        .order_by()
-        .values_list("id", "joined_at", "user__email", "redemption__signup_ip")[: cap * 2]
+        RiskSignal.objects.filter(
+            redemption__member__campaign=campaign, redemption__redeemed_at__gte=now - RECENT
+        )
+        .order_by("-redemption_id")
+        .values_list("rule", "evidence", "redemption__member_id")[:cap]
     )
-    return [Signup(pk, joined, email or "", ip) for pk, joined, email, ip in rows]
+    groups: dict[tuple[str, object], set[int]] = defaultdict(set)
+    for rule, evidence, member_id in rows:
+        evidence = evidence or {}
+        if rule in _GROUP_BY:
+            group = groups[(rule, evidence.get(_GROUP_BY[rule], ""))]
+            group.add(member_id)
+            if rule == "known_mailbox" and isinstance(evidence.get("member_id"), int):
+                group.add(evidence["member_id"])  # the earlier member it matched
+    found: dict[str, list[Finding]] = {rule: [] for rule in credit.RULES}
+    for (rule, key), members in groups.items():
+        found[rule].append(
+            Finding(
+                rule=rule,
+                title=_title(rule, key, len(members)),
+                member_ids=sorted(members)[:MAX_MEMBERS],
+                total=len(members),
+            )
+        )
+    for rule in found:
+        found[rule].sort(key=lambda f: (-f.total, f.title))
+        found[rule] = found[rule][:MAX_FINDINGS]
+    return found
 
 
 def inactive_chains(
@@ -179,10 +125,4 @@ def inactive_chains(
 
 def review(campaign, *, now: datetime) -> dict[str, list[Finding]]:
     """Every rule's findings for `campaign`: two bounded queries in all."""
-    signups = recent_signups(campaign, now=now)
-    return {
-        "network": network_bursts(signups),
-        "alias": email_aliases(signups),
-        "disposable": disposable_signups(signups),
-        "inactive": inactive_chains(campaign, now=now),
-    }
+    return {**signal_patterns(campaign, now=now), "inactive": inactive_chains(campaign, now=now)}

@@ -1,9 +1,10 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
-from . import leaks, tree
+from . import leaks, moderation, tree
 from .models import (
     Campaign,
     CreditDecision,
@@ -31,8 +32,58 @@ def _member_link(member) -> str:
     return format_html('<a href="{}">{}</a>', url, member)
 
 
+def _moderation(name: str, service, description: str):
+    """An admin action that runs one moderation service per selected member, with a reason.
+
+    The first POST (from the change list) asks for the reason on an
+    intermediate page; the second applies it. The log and the member's
+    e-mail are the service's, as from the tree explorer.
+    """
+
+    def act(modeladmin, request, queryset):
+        reason = request.POST.get("reason", "").strip()
+        if "apply" in request.POST and reason:
+            members = list(queryset.select_related("campaign", "user", "inviter__user"))
+            for member in members:
+                service(member=member, actor=request.user, reason=reason)
+            modeladmin.message_user(
+                request, f"{description}: {len(members)} member(s).", messages.SUCCESS
+            )
+            return None
+        return TemplateResponse(
+            request,
+            "admin/referrals/member/moderate.html",
+            {
+                **modeladmin.admin_site.each_context(request),
+                "title": description,
+                "action": name,
+                "members": queryset[:100],
+                "count": queryset.count(),
+                "ids": queryset.values_list("pk", flat=True),
+                "opts": modeladmin.model._meta,
+                "missing_reason": "apply" in request.POST,
+            },
+        )
+
+    act.__name__ = name
+    return admin.action(description=description)(act)
+
+
 @admin.register(Member)
 class MemberAdmin(admin.ModelAdmin):
+    actions = [
+        _moderation("revoke_inviting", moderation.revoke_inviting, "Revoke the right to invite"),
+        _moderation("restore_inviting", moderation.restore_inviting, "Restore the right to invite"),
+        _moderation(
+            "freeze_subtree", moderation.freeze_subtree, "Freeze the subtrees' open invites"
+        ),
+        _moderation(
+            "unfreeze_subtree", moderation.unfreeze_subtree, "Unfreeze the subtrees' invites"
+        ),
+        _moderation("flag_subtree", moderation.flag_subtree, "Flag the subtrees for review"),
+        _moderation("ban", moderation.ban, "Ban (sessions end, unused codes die)"),
+    ]
+
     list_display = (
         "__str__",
         "campaign",

@@ -25,7 +25,7 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.db.models import F
 
-from . import addresses, events
+from . import addresses, events, sightings
 from .models import Campaign, CreditDecision, Member, Redemption, Reward, RiskSignal
 
 
@@ -40,6 +40,7 @@ RULES = {
     "network_burst": Rule(30, "Several of this inviter's codes redeemed from one network"),
     "known_mailbox": Rule(60, "Another member's address, once dots and +tags are dropped"),
     "disposable_address": Rule(30, "A throwaway-inbox domain"),
+    "own_link": Rule(60, "Redeemed on a browser where the inviter opened it while logged in"),
 }
 BURST_WINDOW = timedelta(hours=1)
 BURST_MIN = 3  # redemptions of one inviter's codes from one network, this one included
@@ -54,24 +55,28 @@ def weight(campaign: Campaign, rule: str) -> int:
     return int(custom) if isinstance(custom, int) and custom >= 0 else RULES[rule].weight
 
 
-def assess(*, redemption: Redemption, member: Member, inviter: Member | None, email: str) -> int:
+def assess(
+    *,
+    redemption: Redemption,
+    member: Member,
+    inviter: Member | None,
+    email: str,
+    opened_by: frozenset[int] = frozenset(),
+) -> int:
     """Compute and store the signals of a new redemption, its score, and hold it if due.
 
-    Runs in the redemption's transaction: the signals commit with the signup.
+    `opened_by` are the members who opened their own invite link while logged
+    in on the redeeming browser (sightings.own_link_openers). Runs in the
+    redemption's transaction: the signals commit with the signup.
     """
     campaign = member.campaign
     fired: dict[str, dict] = {}
     network = redemption.signup_network
-    if network.startswith(("127.", "::1")):
-        network = ""  # the same machine (a dev server, a misconfigured proxy): no place to tell
+    if sightings.is_local(network):
+        network = ""
     if inviter is not None and network:
-        inviter_network = (
-            Redemption.objects.filter(member_id=inviter.pk)
-            .values_list("signup_network", flat=True)
-            .first()
-        )
-        if inviter_network == network:
-            fired["inviter_network"] = {"network": network}
+        if evidence := _inviter_seen_on(inviter, network):
+            fired["inviter_network"] = evidence
         since = redemption.redeemed_at - BURST_WINDOW
         burst = Redemption.objects.filter(
             invite__owner_id=inviter.pk, signup_network=network, redeemed_at__gte=since
@@ -89,6 +94,8 @@ def assess(*, redemption: Redemption, member: Member, inviter: Member | None, em
             fired["known_mailbox"] = {"mailbox": member.mailbox, "member_id": twin}
     if email and addresses.is_disposable(email):
         fired["disposable_address"] = {"domain": addresses.domain_of(email)}
+    if inviter is not None and inviter.pk in opened_by:
+        fired["own_link"] = {"inviter_id": inviter.pk, "seen": "opened own link, logged in"}
     if not fired:
         return 0
     weights = {rule: weight(campaign, rule) for rule in fired}
@@ -106,10 +113,72 @@ def assess(*, redemption: Redemption, member: Member, inviter: Member | None, em
     return score
 
 
+def _inviter_seen_on(inviter: Member, network: str) -> dict | None:
+    """Evidence that `inviter` signed up from, or had a recent session on, `network`."""
+    signed_up_on = (
+        Redemption.objects.filter(member_id=inviter.pk)
+        .values_list("signup_network", flat=True)
+        .first()
+    )
+    if signed_up_on == network:
+        return {"network": network, "seen": "inviter's signup"}
+    if inviter.user_id and (day := sightings.seen_on(user_id=inviter.user_id, network=network)):
+        return {"network": network, "seen": "inviter's session", "last_seen_on": day.isoformat()}
+    return None
+
+
 def counts(member: Member) -> bool:
-    """Does `member` count for their inviter? Seeds have nobody to count for."""
-    state = Redemption.objects.filter(member_id=member.pk).values_list("credit", flat=True).first()
+    """Does `member` count for their inviter? Seeds have nobody to count for.
+
+    Locks the redemption's row (inside the caller's transaction): an approval
+    or a moderator's hold of the same redemption waits for this activation, or
+    this activation for them, so credit is counted exactly once either way.
+    """
+    state = (
+        Redemption.objects.select_for_update()
+        .filter(member_id=member.pk)
+        .values_list("credit", flat=True)
+        .first()
+    )
     return state is None or state in COUNTS
+
+
+def hold(*, redemption_ids: list[int], evidence: dict) -> int:
+    """Hold the credit of counted redemptions for review (a moderator's flag); how many.
+
+    Takes back what each had given: an activated invitee no longer counts for
+    their inviter until approved. Invites already granted as rewards stay
+    granted (approving cannot grant them twice: rewards are one per count).
+    Call inside a transaction.
+    """
+    locked = list(
+        Redemption.objects.select_for_update(of=("self",))
+        .filter(pk__in=redemption_ids, credit=Credit.COUNTED)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    if not locked:
+        return 0
+    Redemption.objects.filter(pk__in=locked).update(credit=Credit.HELD)
+    RiskSignal.objects.bulk_create(
+        [
+            RiskSignal(redemption_id=pk, rule="flagged", weight=0, evidence=evidence)
+            for pk in locked
+        ],
+        ignore_conflicts=True,
+    )
+    # A fresh read after the locks: activations that were counting these
+    # redemptions have committed, and are taken back here.
+    given: dict[int, int] = {}
+    for inviter_id in Member.objects.filter(
+        redemption__pk__in=locked, activated_at__isnull=False, inviter__isnull=False
+    ).values_list("inviter_id", flat=True):
+        given[inviter_id] = given.get(inviter_id, 0) + 1
+    for inviter_id, n in sorted(given.items()):
+        Member.objects.filter(pk=inviter_id).update(
+            activated_invitee_count=F("activated_invitee_count") - n
+        )
+    return len(locked)
 
 
 def count_for_inviter(member: Member) -> None:

@@ -2,7 +2,9 @@ from django.utils import timezone
 
 from config.celery import enqueue_on_commit
 
-from . import services
+from . import services, sightings
+from .networks import network_of
+from .throttle import client_ip
 
 # Paths other sites embed or machines poll: badge images (and Open Badges images),
 # oEmbed answers, the health check. They never touch the session.
@@ -20,6 +22,9 @@ class MemberVisitMiddleware:
 
     The page view pays one conditional UPDATE at most; what follows from it
     (activation, the inviter's reward, notices, webhooks, badges) runs in a task.
+    It also notes the session's network (one upsert, once a day per session
+    and network) for the risk signals that compare invitees with their
+    inviter's recent sessions (referrals.sightings).
     """
 
     def __init__(self, get_response):
@@ -41,4 +46,8 @@ class MemberVisitMiddleware:
                         inline_if_down=True,
                     )
                 request.session["seen_on"] = today
+            network = network_of(client_ip(request)) or ""
+            if request.session.get("seen_network") != f"{today} {network}":
+                sightings.note_network(user=user, network=network)
+                request.session["seen_network"] = f"{today} {network}"
         return self.get_response(request)

@@ -12,8 +12,8 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from . import outbox
-from .models import Invite, InviteEvent, Member, ModerationAction
+from . import credit, outbox
+from .models import Invite, InviteEvent, Member, ModerationAction, Redemption
 
 Action = ModerationAction.Action
 MAX_REASON = 500
@@ -70,6 +70,32 @@ def unfreeze_subtree(*, member: Member, actor, reason: str) -> ModerationAction:
         return _log(
             member, actor, Action.UNFREEZE_SUBTREE, reason, {"invites_unfrozen": len(frozen)}
         )
+
+
+def flag_subtree(*, member: Member, actor, reason: str) -> ModerationAction:
+    """Send the redemptions of `member` and everyone below them to the review queue.
+
+    Their credit is held (credit.hold) until a marketer approves or rejects
+    each: counted credit is taken back, already-decided credit is left alone.
+    """
+    with transaction.atomic():
+        redemptions = list(
+            Redemption.objects.filter(
+                Q(member=member)
+                | Q(
+                    member__campaign_id=member.campaign_id,
+                    member__ancestry__startswith=member.subtree_prefix,
+                ),
+                member__inviter__isnull=False,
+                credit=Redemption.Credit.COUNTED,
+            ).values_list("pk", flat=True)
+        )
+        evidence = {
+            "by": getattr(actor, "username", "") or "system",
+            "reason": (reason or "").strip()[:200],
+        }
+        held = credit.hold(redemption_ids=redemptions, evidence=evidence)
+        return _log(member, actor, Action.FLAG_SUBTREE, reason, {"redemptions_held": held})
 
 
 def ban(*, member: Member, actor, reason: str) -> ModerationAction:

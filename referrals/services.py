@@ -62,8 +62,14 @@ def check_redeemable(invite: Invite, now=None) -> None:
         raise errors.CodeExpired(invite.expires_at)
 
 
-def redeem_invite(*, code: str, user, signup_ip: str | None = None) -> Member:
-    """Claim one use of `code` and hang a new member for `user` under its owner; all or nothing."""
+def redeem_invite(
+    *, code: str, user, signup_ip: str | None = None, opened_by: frozenset[int] = frozenset()
+) -> Member:
+    """Claim one use of `code` and hang a new member for `user` under its owner; all or nothing.
+
+    `opened_by`: members who opened their own link while logged in on this
+    browser (sightings.own_link_openers), a risk signal if the owner is one.
+    """
     invite = find_invite(code)
     now = timezone.now()
     check_redeemable(invite, now)
@@ -107,7 +113,9 @@ def redeem_invite(*, code: str, user, signup_ip: str | None = None) -> Member:
             signup_network=network_of(ip) or "",
         )
         InviteEvent.objects.create(invite=invite, kind=InviteEvent.Kind.REDEEMED, at=now)
-        credit.assess(redemption=redemption, member=member, inviter=owner, email=email)
+        credit.assess(
+            redemption=redemption, member=member, inviter=owner, email=email, opened_by=opened_by
+        )
         # Still under this invite's row lock (the claim above): racers from many
         # networks are counted one at a time, so none slips past the rule.
         leaks.freeze_if_leaked(invite=invite, now=now)

@@ -22,6 +22,7 @@ DONE = {
     Action.RESTORE_INVITING: "{name} can invite again.",
     Action.FREEZE_SUBTREE: "{n} open invites in {name}'s subtree frozen.",
     Action.UNFREEZE_SUBTREE: "{n} invites in {name}'s subtree unfrozen.",
+    Action.FLAG_SUBTREE: "{n} signups in {name}'s subtree are held in the review queue.",
     Action.BAN: "{name} is banned; {n} open invites voided.",
 }
 SERVICES = {
@@ -29,6 +30,7 @@ SERVICES = {
     Action.RESTORE_INVITING: moderation.restore_inviting,
     Action.FREEZE_SUBTREE: moderation.freeze_subtree,
     Action.UNFREEZE_SUBTREE: moderation.unfreeze_subtree,
+    Action.FLAG_SUBTREE: moderation.flag_subtree,
     Action.BAN: moderation.ban,
 }
 

@@ -8,7 +8,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from referrals import credit, leaks
+from referrals import credit, leaks, sightings
 from referrals.ids import parse_id
 from referrals.models import Invite, Member, Redemption
 
@@ -16,27 +16,35 @@ from .. import suspicious
 from ..forms import CreditDecisionForm
 from ..guards import flash_errors, managed
 
-RULES = [
-    (
-        "network",
-        "Many signups from one network",
-        f"{suspicious.BURST_MIN}+ signups from one IPv4 /24 or IPv6 /64 within "
-        f"{suspicious.BURST_WINDOW.seconds // 60} minutes.",
-    ),
-    (
-        "alias",
-        "Addresses that differ only by dots or +tags",
-        "Different addresses that reach one mailbox once dots and +tags are dropped.",
-    ),
-    ("disposable", "Disposable e-mail domains", "Signups with throwaway-inbox addresses."),
-    (
-        "inactive",
-        "Inviters whose invitees all stay inactive",
-        f"{suspicious.INACTIVE_MIN_INVITEES}+ invitees, none activated, joined more than "
-        f"{suspicious.INACTIVE_AFTER.days} days ago (among the "
-        f"{suspicious.INACTIVE_AMONG:,} largest downlines).",
-    ),
-]
+SIGNAL_HELP = {
+    "inviter_network": "Invitees on the IPv4 /24 or IPv6 /64 their inviter signed up from, or "
+    f"used in the last {sightings.RECENT.days} days: often a household or an office.",
+    "network_burst": f"{credit.BURST_MIN}+ of one inviter's codes redeemed from one network "
+    f"within {credit.BURST_WINDOW.seconds // 60} minutes.",
+    "known_mailbox": "Addresses that reach another member's mailbox once case, dots and +tags "
+    "are dropped (where the provider ignores them).",
+    "disposable_address": "Addresses at throwaway-inbox domains (and their subdomains).",
+    "own_link": "A signup from a browser where the inviter had opened the same link while "
+    "logged in: probably the inviter making a second account.",
+}
+INACTIVE_HELP = (
+    f"{suspicious.INACTIVE_MIN_INVITEES}+ invitees, none activated, joined more than "
+    f"{suspicious.INACTIVE_AFTER.days} days ago (among the "
+    f"{suspicious.INACTIVE_AMONG:,} largest downlines)."
+)
+
+
+def rule_sections(campaign) -> list[tuple[str, str, str]]:
+    """(rule, title, help) of each pattern on the page: the risk signals, then inactive chains."""
+    sections = [
+        (
+            rule,
+            spec.title,
+            f"{SIGNAL_HELP[rule]} Adds {credit.weight(campaign, rule)} to a signup's risk score.",
+        )
+        for rule, spec in credit.RULES.items()
+    ]
+    return [*sections, ("inactive", "Inviters whose invitees all stay inactive", INACTIVE_HELP)]
 
 
 @managed
@@ -55,7 +63,7 @@ def review(request, campaign):
                 for f in findings[rule]
             ],
         }
-        for rule, title, help_text in RULES
+        for rule, title, help_text in rule_sections(campaign)
     ]
     return render(
         request,

@@ -8,7 +8,7 @@ from .dashboard import CampaignStats, DailyStat, ImportJob, InviteGrant
 from .invites import Invite, InviteEvent, InviteQuerySet, Redemption, Reward, invite_status
 from .moderation import ModerationAction
 from .outbox import DoNotInvite, OutboundEmail
-from .risk import CreditDecision, RiskSignal
+from .risk import CreditDecision, RiskSignal, SeenNetwork
 from .tree import Campaign, Member, MemberQuerySet
 
 __all__ = [
@@ -29,5 +29,6 @@ __all__ = [
     "Redemption",
     "Reward",
     "RiskSignal",
+    "SeenNetwork",
     "invite_status",
 ]

@@ -18,6 +18,7 @@ class ModerationAction(models.Model):
         RESTORE_INVITING = "restore_inviting", "Restored the right to invite"
         FREEZE_SUBTREE = "freeze_subtree", "Froze the subtree's open invites"
         UNFREEZE_SUBTREE = "unfreeze_subtree", "Unfroze the subtree's invites"
+        FLAG_SUBTREE = "flag_subtree", "Flagged the subtree for review"
         BAN = "ban", "Banned"
 
     campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="moderation")

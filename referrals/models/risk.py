@@ -47,3 +47,26 @@ class CreditDecision(models.Model):
 
     def __str__(self) -> str:
         return f"{self.decision} by {self.decided_by_name} ({self.at:%Y-%m-%d})"
+
+
+class SeenNetwork(models.Model):
+    """A network (a /24 or /64) a signed-in person was seen on, and when last (referrals.sightings).
+
+    One row per person and network, touched at most once a day per session;
+    rows older than sightings.RECENT are forgotten by a daily task.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    network = models.CharField(max_length=43)
+    last_seen_on = models.DateField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "network"], name="one_sighting_per_network")
+        ]
+        indexes = [models.Index(fields=["last_seen_on"], name="seen_network_age_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.network} ({self.last_seen_on})"

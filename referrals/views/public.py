@@ -9,7 +9,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from config.celery import enqueue_on_commit
 
-from .. import access, codes, errors, outbox, services, throttle
+from .. import access, codes, errors, outbox, services, sightings, throttle
 from ..session import forget_code, remember_code
 
 
@@ -46,7 +46,7 @@ def invite_landing(request, code: str):
     membership = None
     if request.user.is_authenticated:
         membership = request.user.memberships.filter(campaign=invite.campaign).first()
-    return render(
+    response = render(
         request,
         "referrals/landing.html",
         {
@@ -56,6 +56,11 @@ def invite_landing(request, code: str):
             "membership": membership,
         },
     )
+    if membership is not None and membership.pk == invite.owner_id:
+        # The inviter on their own link: should this browser redeem it later
+        # (logged out, as "someone else"), that is a risk signal.
+        sightings.mark_own_link_opened(request, response, member_id=membership.pk)
+    return response
 
 
 @login_required
@@ -66,7 +71,10 @@ def accept_invite(request, code: str):
         return throttled(request)
     try:
         member = services.redeem_invite(
-            code=code, user=request.user, signup_ip=throttle.client_ip(request)
+            code=code,
+            user=request.user,
+            signup_ip=throttle.client_ip(request),
+            opened_by=sightings.own_link_openers(request),
         )
     except errors.UnknownCode as refused:
         throttle.record_failed_guess(request)

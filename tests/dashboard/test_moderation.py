@@ -1,12 +1,15 @@
 """Moderation over the tree from the explorer: logged, with a reason, the member told."""
 
 import csv
+import html
 import io
+import re
 
 import pytest
+from django.utils import timezone
 
-from referrals import errors, services, tree
-from referrals.models import Invite, Member, ModerationAction, OutboundEmail
+from referrals import credit, errors, services, tree
+from referrals.models import Invite, Member, ModerationAction, OutboundEmail, Redemption, Reward
 from tests.helpers import make_user
 
 
@@ -141,3 +144,93 @@ def test_the_log_is_append_only_in_the_admin(admin_client, as_mia, campaign, fam
     assert (
         admin_client.post(f"/admin/referrals/moderationaction/{row.pk}/delete/").status_code == 403
     )
+
+
+# --- Flagging a subtree for review -------------------------------------------------
+
+
+@pytest.fixture
+def counted_family(campaign, family):
+    """alice -> bob -> carol, all three activated and counted; erin, alice's other invitee."""
+    alice, bob, carol, invites = family
+    campaign.reward_every = 1
+    campaign.save()
+    erin = services.redeem_invite(code=invites[alice.pk].code, user=make_user("erin"))
+    for m in (bob, carol, erin):
+        assert services.activate_member(
+            member=Member.objects.select_related("campaign").get(pk=m.pk)
+        )
+    alice.refresh_from_db()
+    bob.refresh_from_db()
+    assert (alice.activated_invitee_count, bob.activated_invitee_count) == (2, 1)
+    return alice, bob, carol, erin
+
+
+def test_flagging_a_subtree_holds_its_redemptions_in_the_review_queue(
+    as_mia, campaign, counted_family
+):
+    alice, bob, carol, erin = counted_family
+    response = moderate(as_mia, campaign, bob, "flag_subtree", reason="One person, many accounts?")
+    assert response.status_code == 302
+    credits = dict(Redemption.objects.values_list("member_id", "credit"))
+    assert credits[bob.pk] == credits[carol.pk] == "held"  # bob and everyone below
+    assert credits[erin.pk] == "counted"  # not below bob
+    alice.refresh_from_db()
+    bob.refresh_from_db()
+    # The credit they gave is taken back until a marketer decides.
+    assert (alice.activated_invitee_count, bob.activated_invitee_count) == (1, 0)
+    page = as_mia.get(f"/dashboard/{campaign.slug}/review/").content.decode()
+    held = re.findall(r'data-redemption="(\d+)"', page)
+    assert sorted(map(int, held)) == sorted(
+        Redemption.objects.filter(member__in=[bob, carol]).values_list("pk", flat=True)
+    )
+    assert "One person, many accounts?" in html.unescape(page)  # the evidence says why
+    [row] = ModerationAction.objects.filter(action="flag_subtree")
+    assert (row.target_id, row.details) == (bob.pk, {"redemptions_held": 2})
+    assert OutboundEmail.objects.filter(kind="moderation", subject_member=bob).exists()
+
+
+def test_approving_a_flagged_redemption_gives_the_credit_back_without_a_second_reward(
+    as_mia, mara, campaign, counted_family
+):
+    _alice, bob, carol, _erin = counted_family
+    rewards = Reward.objects.filter(member=bob).count()
+    moderate(as_mia, campaign, bob, "flag_subtree")
+    redemption = Redemption.objects.get(member=carol)
+    credit.approve(redemption=redemption, by=mara, reason="Checked", now=timezone.now())
+    bob.refresh_from_db()
+    assert bob.activated_invitee_count == 1
+    assert Reward.objects.filter(member=bob).count() == rewards  # one reward per count, ever
+    # Flagging again leaves decided credit alone.
+    moderate(as_mia, campaign, bob, "flag_subtree", reason="Again")
+    assert Redemption.objects.get(member=carol).credit == "approved"
+
+
+def test_moderators_act_from_the_admin_with_a_reason(admin_client, campaign, counted_family):
+    _alice, bob, carol, _erin = counted_family
+    url = "/admin/referrals/member/"
+    ask = admin_client.post(url, {"action": "flag_subtree", "_selected_action": [bob.pk]})
+    assert ask.status_code == 200 and b'name="reason"' in ask.content  # asks why first
+    assert not ModerationAction.objects.exists()
+    done = admin_client.post(
+        url,
+        {
+            "action": "flag_subtree",
+            "_selected_action": [bob.pk],
+            "reason": "Reported by a member",
+            "apply": "1",
+        },
+    )
+    assert done.status_code == 302
+    [row] = ModerationAction.objects.all()
+    assert (row.action, row.actor_name, row.reason) == (
+        "flag_subtree",
+        "admin",
+        "Reported by a member",
+    )
+    assert Redemption.objects.get(member=carol).credit == "held"
+    admin_client.post(
+        url, {"action": "revoke_inviting", "_selected_action": [carol.pk], "apply": "1"}
+    )
+    carol.refresh_from_db()
+    assert carol.can_invite  # no reason, nothing done

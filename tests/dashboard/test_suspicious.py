@@ -1,5 +1,6 @@
 """dashboard.suspicious and /dashboard/<slug>/review/: signup patterns flagged for review."""
 
+import html
 import re
 from datetime import timedelta
 
@@ -7,9 +8,9 @@ import pytest
 from django.utils import timezone
 
 from dashboard import suspicious
-from dashboard.suspicious import Signup
 from referrals import addresses, services, tree
-from referrals.models import Campaign, Member, Redemption
+from referrals.models import Campaign, Member, Redemption, RiskSignal
+from referrals.networks import network_of
 from tests.helpers import make_marketer, make_user
 
 NOW = timezone.now()
@@ -35,7 +36,10 @@ def review_page(client, campaign) -> dict[str, list[str]]:
     assert response.status_code == 200
     content = response.content.decode()
     sections = re.findall(r'data-rule="(\w+)">(.*?)</section>', content, re.S)
-    return {rule: re.findall(r"<strong>([^<]+)</strong>", body) for rule, body in sections}
+    return {
+        rule: [html.unescape(t) for t in re.findall(r"<strong>([^<]+)</strong>", body)]
+        for rule, body in sections
+    }
 
 
 # --- Networks ------------------------------------------------------------------
@@ -51,34 +55,56 @@ def review_page(client, campaign) -> dict[str, list[str]]:
     ],
 )
 def test_addresses_are_grouped_by_slash_24_or_slash_64(ip, network):
-    assert suspicious.network_of(ip) == network
+    assert network_of(ip) == network
 
 
-def test_five_signups_from_one_network_within_an_hour_are_flagged():
-    signups = [Signup(i, at(50 - i * 10), ip=f"203.0.113.{i}") for i in range(5)]
-    signups += [Signup(10 + i, at(i), ip=f"198.51.100.{i}") for i in range(4)]  # only four
-    [finding] = suspicious.network_bursts(signups)
-    assert finding.title.startswith("5 signups from 203.0.113.0/24 within 40 min")
-    assert finding.member_ids == [0, 1, 2, 3, 4]
-
-
-def test_the_same_network_spread_over_hours_is_not_a_burst():
-    signups = [Signup(i, at(i * 90), ip="203.0.113.5") for i in range(6)]
-    assert suspicious.network_bursts(signups) == []
-
-
-def test_ipv6_signups_from_one_slash_64_count_together():
-    signups = [Signup(i, at(i), ip=f"2001:db8:0:1::{i + 1:x}") for i in range(5)]
-    assert suspicious.network_bursts(signups)[0].total == 5
-
-
-def test_signups_record_their_address_and_the_review_page_shows_the_burst(as_mia, campaign, alice):
+def test_a_burst_of_one_inviters_codes_from_one_network_is_listed(as_mia, campaign, alice):
     for i in range(5):
         join(alice, f"burst{i}", ip=f"192.0.2.{10 + i}")
     join(alice, "elsewhere", ip="198.51.100.1")
     assert Redemption.objects.filter(signup_ip="192.0.2.10").count() == 1
     page = review_page(as_mia, campaign)
-    assert page["network"] == ["5 signups from 192.0.2.0/24 within 1 min"]
+    # The signal fires from the third redemption on (credit.BURST_MIN).
+    assert page["network_burst"] == [
+        "3 signups from 192.0.2.0/24 with one inviter's codes within an hour"
+    ]
+
+
+def test_the_same_network_spread_over_hours_is_not_a_burst(as_mia, campaign, alice):
+    for i in range(4):
+        member = join(alice, f"slow{i}", ip="203.0.113.5")
+        Redemption.objects.filter(member=member).update(
+            redeemed_at=NOW - timedelta(minutes=90 * (4 - i))
+        )
+    join(alice, "now", ip="203.0.113.5")
+    assert review_page(as_mia, campaign)["network_burst"] == []
+
+
+def test_ipv6_signups_from_one_slash_64_count_together(as_mia, campaign, alice):
+    for i in range(4):
+        join(alice, f"v6_{i}", ip=f"2001:db8:0:1::{i + 1:x}")
+    assert review_page(as_mia, campaign)["network_burst"] == [
+        "2 signups from 2001:db8:0:1::/64 with one inviter's codes within an hour"
+    ]
+
+
+def test_the_page_lists_the_very_signals_that_scored_each_signup(as_mia, campaign, alice):
+    """One implementation: every listed member's redemption carries that signal."""
+    for i in range(4):
+        join(alice, f"s{i}", ip="192.0.2.9", email=f"s{i}@mailinator.com")
+    found = suspicious.review(campaign, now=timezone.now())
+    for rule in ("network_burst", "disposable_address"):
+        [finding] = found[rule]
+        stored = set(
+            RiskSignal.objects.filter(rule=rule).values_list("redemption__member_id", flat=True)
+        )
+        assert set(finding.member_ids) == stored
+
+
+def test_signals_older_than_the_review_window_are_not_listed(as_mia, campaign, alice):
+    join(alice, "old", email="old@mailinator.com")
+    Redemption.objects.update(redeemed_at=NOW - suspicious.RECENT - timedelta(hours=1))
+    assert review_page(as_mia, campaign)["disposable_address"] == []
 
 
 def test_a_mangled_address_is_dropped_not_a_failed_signup(alice):
@@ -121,21 +147,15 @@ def test_addresses_normalize_gmail_style(email, mailbox):
     assert addresses.mailbox_of(email) == mailbox
 
 
-def test_addresses_that_differ_only_by_dots_or_tags_are_grouped():
-    signups = [
-        Signup(1, NOW, email="jane.doe@gmail.com"),
-        Signup(2, NOW, email="janedoe+1@gmail.com"),
-        Signup(3, NOW, email="j.a.n.e.doe+x@googlemail.com"),
-        Signup(4, NOW, email="someone@gmail.com"),
-    ]
-    [finding] = suspicious.email_aliases(signups)
-    assert finding.member_ids == [1, 2, 3]
+def test_addresses_that_differ_only_by_dots_or_tags_are_grouped(as_mia, campaign, alice):
+    first = join(alice, "jane1", email="jane.doe@gmail.com")
+    join(alice, "jane2", email="janedoe+1@gmail.com")
+    join(alice, "jane3", email="j.a.n.e.doe+x@googlemail.com")
+    join(alice, "someone", email="someone@gmail.com")
+    [finding] = suspicious.review(campaign, now=timezone.now())["known_mailbox"]
     assert finding.title == "3 addresses that all reach janedoe@gmail.com"
-
-
-def test_the_same_address_twice_is_not_an_alias():
-    signups = [Signup(1, NOW, email="a@example.com"), Signup(2, NOW, email="A@example.com")]
-    assert suspicious.email_aliases(signups) == []
+    assert first.pk in finding.member_ids  # the first of them too, though it had no signal
+    assert review_page(as_mia, campaign)["known_mailbox"] == [finding.title]
 
 
 def test_aliases_are_compared_within_one_campaign(as_mia, campaign, alice):
@@ -146,9 +166,9 @@ def test_aliases_are_compared_within_one_campaign(as_mia, campaign, alice):
     user.email = "twinone@gmail.com"
     user.save()
     services.join_without_code(campaign=other, user=user)
-    assert review_page(as_mia, campaign)["alias"] == []
+    assert review_page(as_mia, campaign)["known_mailbox"] == []
     join(alice, "twin3", email="twinone@gmail.com")
-    assert review_page(as_mia, campaign)["alias"] == [
+    assert review_page(as_mia, campaign)["known_mailbox"] == [
         "2 addresses that all reach twinone@gmail.com"
     ]
 
@@ -174,7 +194,7 @@ def test_disposable_signups_are_flagged_per_domain(as_mia, campaign, alice):
     join(alice, "throw1", email="a@mailinator.com")
     join(alice, "throw2", email="b@mailinator.com")
     join(alice, "fine", email="fine@example.com")
-    assert review_page(as_mia, campaign)["disposable"] == [
+    assert review_page(as_mia, campaign)["disposable_address"] == [
         "2 signups with @mailinator.com addresses"
     ]
 
@@ -223,9 +243,11 @@ def test_members_and_other_campaigns_marketers_cannot_open_the_review(client, ca
 
 def test_the_review_page_says_when_there_is_nothing_to_review(as_mia, campaign, alice):
     assert review_page(as_mia, campaign) == {
-        "network": [],
-        "alias": [],
-        "disposable": [],
+        "inviter_network": [],
+        "network_burst": [],
+        "known_mailbox": [],
+        "disposable_address": [],
+        "own_link": [],
         "inactive": [],
     }
 
@@ -237,7 +259,7 @@ def test_the_review_costs_the_same_few_queries_whatever_the_findings(
         join(alice, f"b{i}", ip="192.0.2.1", email=f"x.{i}+t@mailinator.com")
     as_mia.get(f"/dashboard/{campaign.slug}/review/")  # the visit middleware's daily write
     # Session, user, memberships, marketer check twice, campaign; held credit
-    # and its signals, frozen codes (issue 10); recent signups, inactive
+    # and its signals, frozen codes (issue 10); recent signals, inactive
     # chains, the members named.
     with django_assert_max_num_queries(11):
         review_page(as_mia, campaign)

@@ -14,7 +14,7 @@ from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
-from referrals import credit, errors, services
+from referrals import credit, errors, moderation, services
 from referrals.models import CreditDecision, Invite, Member, Redemption
 
 pytestmark = [
@@ -183,3 +183,46 @@ def test_two_marketers_approving_one_held_signup_at_once_release_its_credit_once
     alice.refresh_from_db()
     assert alice.activated_invitee_count == 1
     assert CreditDecision.objects.filter(redemption=held).count() == 1
+
+
+def _verified_invitee(inviter, username, email=None):
+    user = User.objects.create_user(username=username, email=email or f"{username}@example.com")
+    EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
+    Member.objects.filter(pk=inviter.pk).update(invites_left=100)
+    inviter.refresh_from_db()
+    member = services.redeem_invite(code=services.create_invite(member=inviter).code, user=user)
+    return Member.objects.select_related("campaign").get(pk=member.pk)
+
+
+def test_a_flag_racing_an_activation_never_leaves_held_credit_counted(alice):
+    moderator = User.objects.create_user(username="mod")
+    for round_ in range(10):
+        invitee = _verified_invitee(alice, f"flagged{round_}")
+        work = [
+            lambda: services.activate_member(member=invitee),
+            lambda: moderation.flag_subtree(member=invitee, actor=moderator, reason="Look"),
+        ]
+        results = run_together(2, lambda i: work[i]())
+        assert not [r for r in results if isinstance(r, Exception)], results
+        assert Redemption.objects.get(member=invitee).credit == "held"
+        alice.refresh_from_db()
+        assert alice.activated_invitee_count == 0, f"round {round_}"
+
+
+def test_an_approval_racing_an_activation_counts_the_credit_once(alice):
+    campaign = alice.campaign
+    campaign.risk_threshold = 30
+    campaign.save()
+    marketer = User.objects.create_user(username="marketer")
+    for round_ in range(10):
+        invitee = _verified_invitee(alice, f"racer{round_}", email=f"r{round_}@mailinator.com")
+        held = Redemption.objects.get(member=invitee)
+        assert held.credit == "held"
+        work = [
+            lambda: services.activate_member(member=invitee),
+            lambda: credit.approve(redemption=held, by=marketer, now=timezone.now()),
+        ]
+        results = run_together(2, lambda i: work[i]())
+        assert not [r for r in results if isinstance(r, Exception)], results
+        alice.refresh_from_db()
+        assert alice.activated_invitee_count == round_ + 1, f"round {round_}"
