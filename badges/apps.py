@@ -14,3 +14,4 @@ class BadgesConfig(AppConfig):
         events.subscribe(events.MEMBER_ACTIVATED, tasks.when_member_activated)
         events.subscribe(events.CREDIT_RELEASED, tasks.when_member_activated)
         events.subscribe(events.MEMBERS_COUNTED, tasks.when_members_counted)
+        events.subscribe(events.MEMBER_MOVED, tasks.when_member_moved)

@@ -53,6 +53,15 @@ def when_member_activated(*, member) -> None:
         enqueue_on_commit(award_badges, [member.inviter_id], what="award_badges")
 
 
+def when_member_moved(*, member, gained: list[int]) -> None:
+    """A subtree moved: the new path's members (and the new inviter) may have reached a tier.
+
+    Awards on the old path stay: a badge, once earned, is only taken back by staff.
+    """
+    if gained:
+        enqueue_on_commit(award_badges, gained, what="award_badges")
+
+
 def when_members_counted(*, count: int) -> None:
     """The tree fold numbered new members: they may have earned join badges."""
     enqueue_on_commit(award_new_members, what="award_new_members")

@@ -106,6 +106,7 @@ def main() -> None:
         print(f"{label:<52} {done / args.seconds:>8.0f} {failed:>7}")
     folded, seconds = _fold()
     print(f"{'fold: members counted into their ancestors':<52} {folded / seconds:>8.0f}")
+    _reparent_report(campaign.pk, args.clients)
     import redis
 
     redis.Redis.from_url(broker).flushdb()  # the tasks nobody ran
@@ -358,6 +359,131 @@ def _fold() -> tuple[int, float]:
     started = time.monotonic()
     folded = tree.fold_all()
     return folded, max(time.monotonic() - started, 1e-6)
+
+
+# --- Moving a subtree --------------------------------------------------------------
+
+
+def _timed_signups(args) -> list[tuple[float, float, bool]]:
+    """One client: sign up under `inviter_id` until `until` (time.time()); (start, s, ok) each."""
+    inviter_id, until, worker = args
+    import django
+
+    django.setup()
+    from django.contrib.auth import get_user_model
+    from django.db import DatabaseError, connection, transaction
+
+    from referrals import errors, services
+    from referrals.models import Invite, Member
+
+    User = get_user_model()
+    inviter = Member.objects.get(pk=inviter_id)
+    invite = Invite.objects.create(
+        campaign_id=inviter.campaign_id, owner=inviter, max_uses=1_000_000
+    )
+    timings = []
+    while time.time() < until:
+        started = time.time()
+        try:
+            with transaction.atomic():
+                user = User.objects.create(
+                    username=f"bench-move-{worker}-{time.monotonic_ns()}", password="!"
+                )
+                services.redeem_invite(code=invite.code, user=user)
+            timings.append((started, time.time() - started, True))
+        except (DatabaseError, errors.InviteRefused):
+            timings.append((started, time.time() - started, False))
+    connection.close()
+    return timings
+
+
+def _naive_move_ms(member_id: int, to_id: int) -> float:
+    """Baseline: the same move row by row through the ORM (then rolled back)."""
+    from django.db import transaction
+
+    from referrals.models import Member
+
+    member = Member.objects.get(pk=member_id)
+    to = Member.objects.get(pk=to_id)
+    started = time.perf_counter()
+    with transaction.atomic():
+        old, new = member.subtree_prefix, f"{to.subtree_prefix}{member.pk}/"
+        shift = to.depth + 1 - member.depth
+        for row in Member.objects.filter(campaign_id=member.campaign_id, ancestry__startswith=old):
+            row.ancestry = new + row.ancestry[len(old) :]
+            row.depth += shift
+            row.save(update_fields=["ancestry", "depth"])
+        transaction.set_rollback(True)
+    return (time.perf_counter() - started) * 1000
+
+
+def _reparent_report(campaign_id: int, clients: int) -> None:
+    """Move a ~10,000-member subtree to another root's tree and back, with signups running."""
+    import django
+
+    django.setup()
+    from django.db import connection
+
+    from referrals import tree
+    from referrals.models import Member
+
+    members = Member.objects.filter(campaign_id=campaign_id)
+    moved = members.filter(downline_size__gte=9_999).order_by("downline_size", "id").first()
+    root_id = moved.ancestor_ids()[0] if moved.ancestry else moved.pk
+    to = members.filter(depth=3).exclude(ancestry__startswith=f"{root_id}/").order_by("id").first()
+    home = moved.inviter_id
+    inside = list(
+        Member.objects.downline_of(moved).order_by("-depth").values_list("id", flat=True)[:clients]
+    )
+    connection.close()
+    naive = _naive_move_ms(moved.pk, to.pk)
+    connection.close()
+
+    until = time.time() + 8.0
+    with multiprocessing.get_context("fork").Pool(clients) as pool:
+        pending = pool.map_async(_timed_signups, [(inside[i], until, i) for i in range(clients)])
+        time.sleep(2.0)
+        windows = []
+        for target in (to.pk, home):
+            started = time.time()
+            tree.move_subtree(
+                member=Member.objects.get(pk=moved.pk), new_inviter=Member.objects.get(pk=target)
+            )
+            windows.append((started, time.time()))
+            time.sleep(2.0)
+        timings = [t for result in pending.get() for t in result]
+    tree.fold_all()
+    moved.refresh_from_db()
+    below = Member.objects.downline_of(moved).count()
+
+    def during(start, _seconds, _ok):
+        return any(a <= start <= b or a <= start + _seconds <= b for a, b in windows)
+
+    hit = [t for t in timings if during(*t)]
+    rest = [t for t in timings if not during(*t)]
+
+    def stats(rows):
+        if not rows:
+            return "-", "-"
+        seconds = sorted(r[1] * 1000 for r in rows)
+        return f"{statistics.median(seconds):.0f}", f"{seconds[-1]:.0f}"
+
+    move_ms = [(b - a) * 1000 for a, b in windows]
+    print(
+        f"\nMoving a subtree of {moved.downline_size + 1:,} members (another root's tree, and back)"
+    )
+    print(f"{'move':<52} {'baseline':>10} {'ours':>10}")
+    label = "ms to move (row by row | one UPDATE + two paths)"
+    print(f"{label:<52} {naive:>10.0f} {move_ms[0]:>10.0f}")
+    print(f"{'ms to move back':<52} {'':>10} {move_ms[1]:>10.0f}")
+    print(f"Signups by {clients} clients inside the moving subtree, 8 s:")
+    print(f"{'signups':<52} {'count':>10} {'median ms':>10} {'max ms':>8} {'errors':>7}")
+    for label, rows in [("while a move ran", hit), ("the rest of the time", rest)]:
+        median, worst = stats(rows)
+        errors = sum(1 for r in rows if not r[2])
+        print(f"{label:<52} {len(rows):>10} {median:>10} {worst:>8} {errors:>7}")
+    consistent = below == moved.downline_size and moved.inviter_id == home
+    print(f"after the fold: subtree count by ancestry {below:,} == downline_size: {consistent}")
 
 
 if __name__ == "__main__":

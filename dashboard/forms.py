@@ -188,6 +188,22 @@ class ModerationForm(forms.Form):
         max_length=500,
         error_messages={"required": "Say why: the member is told, and the log keeps it."},
     )
+    # For a move: the new inviter's join number, as the explorer shows it ("#42" or "42").
+    new_inviter = forms.CharField(required=False, max_length=20)
+
+    def clean_new_inviter(self) -> int | None:
+        text = self.cleaned_data["new_inviter"].strip().lstrip("#").replace(",", "")
+        if not text:
+            return None
+        if not text.isdigit() or len(text) > 10:
+            raise forms.ValidationError("Give the new inviter's join number, like #42.")
+        return int(text)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("action") == ModerationAction.Action.REPARENT and not data.get("new_inviter"):
+            self.add_error("new_inviter", "Give the new inviter's join number, like #42.")
+        return data
 
 
 class CreditDecisionForm(forms.Form):

@@ -5,6 +5,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from . import leaks, moderation, tree
+from .ids import parse_id
 from .models import (
     Campaign,
     CreditDecision,
@@ -42,14 +43,26 @@ def _moderation(name: str, service, description: str):
 
     def act(modeladmin, request, queryset):
         reason = request.POST.get("reason", "").strip()
+        error = ""
         if "apply" in request.POST and reason:
-            members = list(queryset.select_related("campaign", "user", "inviter__user"))
-            for member in members:
-                service(member=member, actor=request.user, reason=reason)
-            modeladmin.message_user(
-                request, f"{description}: {len(members)} member(s).", messages.SUCCESS
-            )
-            return None
+            extra = {}
+            if name == "reparent":
+                found = Member.objects.filter(pk=parse_id(request.POST.get("new_inviter", "")) or 0)
+                extra["new_inviter"] = found.first()
+            if extra.get("new_inviter", True) is None:
+                error = "No member has that id."
+            else:
+                try:
+                    members = list(queryset.select_related("campaign", "user", "inviter__user"))
+                    for member in members:
+                        service(member=member, actor=request.user, reason=reason, **extra)
+                except tree.CannotMove as refused:
+                    error = str(refused)
+                else:
+                    modeladmin.message_user(
+                        request, f"{description}: {len(members)} member(s).", messages.SUCCESS
+                    )
+                    return None
         return TemplateResponse(
             request,
             "admin/referrals/member/moderate.html",
@@ -61,7 +74,9 @@ def _moderation(name: str, service, description: str):
                 "count": queryset.count(),
                 "ids": queryset.values_list("pk", flat=True),
                 "opts": modeladmin.model._meta,
-                "missing_reason": "apply" in request.POST,
+                "missing_reason": "apply" in request.POST and not reason,
+                "error": error,
+                "asks_inviter": name == "reparent",
             },
         )
 
@@ -81,6 +96,7 @@ class MemberAdmin(admin.ModelAdmin):
             "unfreeze_subtree", moderation.unfreeze_subtree, "Unfreeze the subtrees' invites"
         ),
         _moderation("flag_subtree", moderation.flag_subtree, "Flag the subtrees for review"),
+        _moderation("reparent", moderation.reparent, "Move under another inviter"),
         _moderation("ban", moderation.ban, "Ban (sessions end, unused codes die)"),
     ]
 
@@ -100,8 +116,12 @@ class MemberAdmin(admin.ModelAdmin):
     search_fields = ("user__username", "user__email", "user__display_name", "=id")
     list_select_related = ("user", "campaign", "inviter__user")
     ordering = ("-id",)
-    raw_id_fields = ("user", "inviter")
+    raw_id_fields = ("user",)
+    # The tree's shape changes only through "Move under another inviter" (tree.move_subtree),
+    # which keeps ancestry, depths and every counter right.
     readonly_fields = (
+        "inviter",
+        "depth",
         "place_in_tree",
         "ancestry",
         "join_number",

@@ -22,9 +22,19 @@ MEMBER_ACTIVATED = "member.activated"  # member: a Member activated by this tran
 MEMBERS_COUNTED = "members.counted"  # count: how many new members the tree fold numbered
 BADGE_AWARDED = "badge.awarded"  # award, member: a new award, or a higher tier
 CREDIT_RELEASED = "credit.released"  # member: an approved invitee now counts for their inviter
+# member: a Member moved under another inviter with its subtree; gained: the ids of
+# the members whose counters grew (the new inviter and the new path's ancestors)
+MEMBER_MOVED = "member.moved"
 
 KNOWN = frozenset(
-    {MEMBER_JOINED, MEMBER_ACTIVATED, MEMBERS_COUNTED, BADGE_AWARDED, CREDIT_RELEASED}
+    {
+        MEMBER_JOINED,
+        MEMBER_ACTIVATED,
+        MEMBERS_COUNTED,
+        BADGE_AWARDED,
+        CREDIT_RELEASED,
+        MEMBER_MOVED,
+    }
 )
 
 _handlers: dict[str, list[Callable[..., object]]] = defaultdict(list)

@@ -2,7 +2,7 @@
 
 Every action writes one append-only ModerationAction row (who, what, whom,
 why, when) in the same transaction as its effect, and queues an e-mail to
-the member through the outbox. Nothing here moves anyone in the tree: a
+the member through the outbox. Only reparent moves anyone in the tree: a
 revoked or banned member's downline keeps its place.
 """
 
@@ -12,7 +12,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from . import credit, outbox
+from . import credit, outbox, tree
 from .models import Invite, InviteEvent, Member, ModerationAction, Redemption
 
 Action = ModerationAction.Action
@@ -96,6 +96,23 @@ def flag_subtree(*, member: Member, actor, reason: str) -> ModerationAction:
         }
         held = credit.hold(redemption_ids=redemptions, evidence=evidence)
         return _log(member, actor, Action.FLAG_SUBTREE, reason, {"redemptions_held": held})
+
+
+def reparent(*, member: Member, new_inviter: Member, actor, reason: str) -> ModerationAction:
+    """Move `member`, with their whole downline, under `new_inviter` (tree.move_subtree).
+
+    tree.CannotMove says why a move is refused (another campaign, a loop).
+    """
+    if not (reason or "").strip():
+        raise ReasonRequired("Say why: the member is told, and the log keeps it.")
+    with transaction.atomic():
+        move = tree.move_subtree(member=member, new_inviter=new_inviter)
+        details = {
+            "members_moved": move.members,
+            "from_inviter": move.old_inviter_id,
+            "to_inviter": new_inviter.pk,
+        }
+        return _log(member, actor, Action.REPARENT, reason, details)
 
 
 def ban(*, member: Member, actor, reason: str) -> ModerationAction:

@@ -2,6 +2,7 @@
 
 import html
 import re
+from collections import Counter
 
 from allauth.account.models import EmailAddress
 from django.contrib.auth.models import Group
@@ -142,3 +143,21 @@ def settings_post(campaign: Campaign, **badge_fields) -> dict:
         if badge_fields.get(f"{key}_enabled", True):
             data[f"badge-{slug}-enabled"] = "on"
     return data
+
+
+def assert_tree_is_consistent(campaign) -> None:
+    """Depth, ancestry and every counter equal what the inviter edges say (brute force)."""
+    members = {m.pk: m for m in Member.objects.filter(campaign=campaign)}
+    below, invitees = Counter(), Counter()
+    for m in members.values():
+        chain, parent = [], m.inviter_id
+        while parent is not None:
+            chain.append(parent)
+            below[parent] += 1
+            parent = members[parent].inviter_id
+        assert m.depth == len(chain), m
+        assert m.ancestry == "".join(f"{pk}/" for pk in reversed(chain)), m
+        if m.inviter_id:
+            invitees[m.inviter_id] += 1
+    for m in members.values():
+        assert (m.downline_size, m.invitee_count) == (below[m.pk], invitees[m.pk]), m

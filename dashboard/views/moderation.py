@@ -8,8 +8,8 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from referrals import moderation
-from referrals.models import ModerationAction
+from referrals import moderation, tree
+from referrals.models import Member, ModerationAction
 
 from ..forms import ModerationForm
 from ..guards import flash_errors, managed
@@ -23,6 +23,7 @@ DONE = {
     Action.FREEZE_SUBTREE: "{n} open invites in {name}'s subtree frozen.",
     Action.UNFREEZE_SUBTREE: "{n} invites in {name}'s subtree unfrozen.",
     Action.FLAG_SUBTREE: "{n} signups in {name}'s subtree are held in the review queue.",
+    Action.REPARENT: "{name} and their downline ({n} members) now hang under {to}.",
     Action.BAN: "{name} is banned; {n} open invites voided.",
 }
 SERVICES = {
@@ -49,9 +50,31 @@ def moderate(request, campaign, member_id: int):
     if action == Action.BAN and not request.user.is_staff:
         # A ban switches the account off everywhere, beyond one campaign.
         raise PermissionDenied("Only staff can ban.")
-    done = SERVICES[action](member=member, actor=request.user, reason=form.cleaned_data["reason"])
+    reason = form.cleaned_data["reason"]
+    if action == Action.REPARENT:
+        return _reparent(request, campaign, member, form.cleaned_data["new_inviter"], reason, back)
+    done = SERVICES[action](member=member, actor=request.user, reason=reason)
     count = next(iter(done.details.values()), 0)
     messages.success(request, DONE[action].format(name=member.name, n=count))
+    return redirect(back)
+
+
+def _reparent(request, campaign, member, join_number: int, reason: str, back: str):
+    to = (
+        Member.objects.filter(campaign=campaign, join_number=join_number)
+        .select_related("user")
+        .first()
+    )
+    if to is None:
+        messages.error(request, f"Nobody in {campaign.name} has join number #{join_number:,}.")
+        return redirect(back)
+    try:
+        done = moderation.reparent(member=member, new_inviter=to, actor=request.user, reason=reason)
+    except tree.CannotMove as refused:
+        messages.error(request, str(refused))
+        return redirect(back)
+    n = done.details["members_moved"]
+    messages.success(request, DONE[Action.REPARENT].format(name=member.name, n=n, to=to.name))
     return redirect(back)
 
 

@@ -19,6 +19,7 @@ class ModerationAction(models.Model):
         FREEZE_SUBTREE = "freeze_subtree", "Froze the subtree's open invites"
         UNFREEZE_SUBTREE = "unfreeze_subtree", "Unfroze the subtree's invites"
         FLAG_SUBTREE = "flag_subtree", "Flagged the subtree for review"
+        REPARENT = "reparent", "Moved under another inviter"
         BAN = "ban", "Banned"
 
     campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="moderation")

@@ -14,8 +14,9 @@ from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
-from referrals import credit, errors, moderation, services
+from referrals import credit, errors, moderation, services, tree
 from referrals.models import CreditDecision, Invite, Member, Redemption
+from tests.helpers import assert_tree_is_consistent
 
 pytestmark = [
     pytest.mark.skipif(
@@ -226,3 +227,37 @@ def test_an_approval_racing_an_activation_counts_the_credit_once(alice):
         assert not [r for r in results if isinstance(r, Exception)], results
         alice.refresh_from_db()
         assert alice.activated_invitee_count == round_ + 1, f"round {round_}"
+
+
+def test_signups_racing_moves_of_their_inviters_subtree_end_up_in_their_new_place(alice):
+    """Signups under a subtree that moves back and forth never block and end up in place."""
+    bob = _verified_invitee(alice, "bob")
+    erin = _verified_invitee(alice, "erin")
+    inviters = [bob]
+    for i in range(120):
+        inviters.append(_verified_invitee(inviters[i // 3], f"m{i}"))
+    tree.fold_all()
+    codes = {}
+    for inviter in inviters[-10:]:
+        Member.objects.filter(pk=inviter.pk).update(invites_left=10)
+        inviter.refresh_from_db()
+        codes[inviter.pk] = [services.create_invite(member=inviter).code for _ in range(3)]
+    signers = list(codes)
+
+    def work(i):
+        if i == 0:
+            for n in range(6):
+                to = Member.objects.get(pk=(erin if n % 2 == 0 else alice).pk)
+                tree.move_subtree(member=Member.objects.get(pk=bob.pk), new_inviter=to)
+            return "moved"
+        for n, code in enumerate(codes[signers[i - 1]]):
+            user = User.objects.create_user(username=f"s{i}x{n}", email=f"s{i}x{n}@example.com")
+            services.redeem_invite(code=code, user=user)
+        return "joined"
+
+    outcomes = Counter(run_together(11, work))
+
+    assert outcomes == {"moved": 1, "joined": 10}, outcomes
+    tree.fold_all()
+    assert_tree_is_consistent(alice.campaign)
+    assert Member.objects.get(pk=bob.pk).inviter_id == alice.pk  # six moves: back home

@@ -3,7 +3,9 @@
 Steps: invite, join (invite someone who signs up at once), redeem (some from
 a throwaway address, so credit is held),
 verify, activate, approve or reject held credit, freeze and unfreeze a code,
-revoke, revoke the right to invite, ban, and fold. After every step:
+revoke, revoke the right to invite, ban, flag a subtree (its credit held),
+reparent (loops refused), delete (a hard delete refused, an account
+deleted), and fold. After every step:
 
 - the tree is acyclic; each member has at most one inviter and a path to a root;
 - depth and ancestry agree with the inviter chain;
@@ -20,7 +22,7 @@ import pytest
 from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import Count
+from django.db.models import Count, ProtectedError
 from django.utils import timezone
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
@@ -44,9 +46,9 @@ class TreeMachine(RuleBasedStateMachine):
         self.campaign.save()
         self.n = 0
         self.moderator = User.objects.create_user(username="moderator")
-        seed_user = self._user(verified=True)
-        [code] = services.create_seed_codes(campaign=self.campaign, count=1, uses=1)
-        services.redeem_invite(code=code.code, user=seed_user)
+        # Two seeds: moves go within one tree and from one to the other.
+        for code in services.create_seed_codes(campaign=self.campaign, count=2, uses=1):
+            services.redeem_invite(code=code.code, user=self._user(verified=True))
 
     def _user(self, *, verified: bool, disposable: bool = False):
         self.n += 1
@@ -141,13 +143,58 @@ class TreeMachine(RuleBasedStateMachine):
     @precondition(lambda self: Member.objects.filter(inviter__isnull=False).exists())
     @rule(i=st.integers(0, 50), ban=st.booleans())
     def moderate(self, i, ban):
-        # Never the one seed: the tree would stop growing and the run teach little.
+        # Never a seed: the trees would stop growing and the run teach little.
         member = self.pick(list(Member.objects.filter(inviter__isnull=False).order_by("id")), i)
         member = Member.objects.select_related("campaign", "user").get(pk=member.pk)
         if ban:
             moderation.ban(member=member, actor=self.moderator, reason="drill")
         else:
             moderation.revoke_inviting(member=member, actor=self.moderator, reason="drill")
+
+    @precondition(lambda self: Member.objects.filter(inviter__isnull=False).exists())
+    @rule(i=st.integers(0, 50), j=st.integers(0, 50))
+    def reparent(self, i, j):
+        tree.fold_all()  # a move waits for its members to be counted
+        members = self._members()
+        member = self.pick([m for m in members if m.inviter_id], i)
+        # Mostly a place the move can go; sometimes anyone (refusals are steps too).
+        allowed = [
+            m
+            for m in members
+            if m.pk != member.inviter_id
+            and not m.banned_at
+            and not m.subtree_prefix.startswith(member.subtree_prefix)
+        ]
+        to = self.pick(allowed if allowed and j % 4 else members, j)
+        try:
+            moderation.reparent(member=member, new_inviter=to, actor=self.moderator, reason="drill")
+        except tree.CannotMove:
+            # Refused only for a reason: a loop, no move at all, or a banned inviter.
+            assert (
+                to.pk == member.pk
+                or to.ancestry.startswith(member.subtree_prefix)
+                or to.pk == member.inviter_id
+                or to.banned_at
+            )
+
+    @precondition(lambda self: Member.objects.filter(inviter__isnull=False).exists())
+    @rule(i=st.integers(0, 50))
+    def flag(self, i):
+        member = self.pick([m for m in self._members() if m.inviter_id], i)
+        member = Member.objects.select_related("campaign", "user").get(pk=member.pk)
+        moderation.flag_subtree(member=member, actor=self.moderator, reason="drill")
+
+    @precondition(lambda self: Member.objects.filter(inviter__isnull=False).exists())
+    @rule(i=st.integers(0, 50))
+    def delete(self, i):
+        """A hard delete is refused; an account deleted leaves "a former member" in place."""
+        member = self.pick([m for m in self._members() if m.inviter_id], i)
+        with pytest.raises(ProtectedError), transaction.atomic():
+            member.delete()
+        if member.user_id:
+            User.objects.filter(pk=member.user_id).delete()
+        member.refresh_from_db()
+        assert member.user_id is None
 
     @rule()
     def fold(self):
@@ -198,9 +245,9 @@ class TreeMachine(RuleBasedStateMachine):
         for r in Redemption.objects.select_related("member"):
             m = r.member
             if m.inviter_id and m.activated_at and r.credit in ("counted", "approved"):
-                assert m.user_id in verified  # never activated unverified
+                assert m.user_id is None or m.user_id in verified  # never activated unverified
                 expected[m.inviter_id] += 1
-            if m.activated_at:
+            if m.activated_at and m.user_id is not None:  # (a deleted account keeps its place)
                 assert m.user_id in verified
         for m in self._members():
             assert m.activated_invitee_count == expected[m.pk], m.pk
@@ -209,8 +256,8 @@ class TreeMachine(RuleBasedStateMachine):
 @pytest.mark.django_db
 def test_the_tree_holds_its_invariants_under_random_operations(campaign):
     TreeMachine.TestCase.settings = settings(
-        max_examples=25,
-        stateful_step_count=25,
+        max_examples=30,
+        stateful_step_count=30,
         deadline=None,
         suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
     )
