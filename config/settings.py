@@ -136,11 +136,13 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Cache ------------------------------------------------------------------
 _cache_url = env.str("CACHE_URL", default="locmemcache://passalong")
 if _cache_url.startswith(("redis://", "rediss://")):
-    # Django's own Redis backend: atomic INCR for the rate limits, no extra package.
+    # Django's own Redis backend (atomic INCR for the rate limits, no extra
+    # package), made to degrade rather than fail requests while Redis is down.
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "config.cache.ResilientRedisCache",
             "LOCATION": _cache_url,
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
         }
     }
 else:
@@ -194,6 +196,14 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_QUEUE", default="celery")
+# A task whose worker died unacknowledged goes back to the queue after this
+# long (Redis); the outbox's own lease (OUTBOX_LEASE_SECONDS, shorter) lets the
+# sweep resend a lost e-mail sooner, and the redelivered task then finds it sent.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),
+    "unacked_restore_interval": env.int("CELERY_RESTORE_INTERVAL", default=10),
+}
+OUTBOX_LEASE_SECONDS = env.int("OUTBOX_LEASE_SECONDS", default=300)
 # A broker that is down must not hold a web request for long: the outbox
 # row stays pending and the sweep sends it later.
 CELERY_BROKER_CONNECTION_TIMEOUT = 2

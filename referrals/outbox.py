@@ -18,7 +18,7 @@ from datetime import timedelta
 from celery import shared_task
 from django.conf import settings
 from django.core import signing
-from django.core.mail import EmailMultiAlternatives
+from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.template.loader import render_to_string
@@ -33,10 +33,14 @@ from .models import DoNotInvite, InviteEvent, Member, OutboundEmail
 logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 5
-LEASE = timedelta(minutes=5)
 STUCK_AFTER = timedelta(minutes=2)
 RETRY_FIRST = timedelta(seconds=30)
 _OPTOUT_SALT = "passalong.dont-invite"
+
+
+def lease() -> timedelta:
+    """How long a worker holds an e-mail before the sweep may give it to another."""
+    return timedelta(seconds=settings.OUTBOX_LEASE_SECONDS)
 
 
 # --- Do not invite ----------------------------------------------------------------
@@ -167,7 +171,7 @@ def deliver(outbox_id: int) -> str:
         .filter(_deliverable(now))
         .update(
             status=OutboundEmail.Status.SENDING,
-            locked_until=now + LEASE,
+            locked_until=now + lease(),
             attempts=F("attempts") + 1,
         )
     )
@@ -181,9 +185,19 @@ def deliver(outbox_id: int) -> str:
     ):
         _finish(row, OutboundEmail.Status.SKIPPED)
         return "skipped"
+    # Our own connection, so that the row is marked sent between the server's
+    # 250 for the message and our QUIT: a worker killed after the hand-off
+    # leaves a sent row, which a redelivered task skips (only a kill inside
+    # that millisecond can double a message; its stable Message-ID lets the
+    # receiving side drop the copy).
+    connection = get_connection()
     try:
-        _message(row).send()
+        message = _message(row)
+        message.connection = connection
+        connection.open()
+        message.send()
     except Exception as exc:  # SMTP and network errors of every kind
+        _close_quietly(connection)
         # 4xx and network trouble are worth a retry; a 5xx answer will not change.
         failed = row.attempts >= MAX_ATTEMPTS or is_permanent(exc)
         OutboundEmail.objects.filter(pk=row.pk).update(
@@ -197,7 +211,16 @@ def deliver(outbox_id: int) -> str:
     _finish(row, OutboundEmail.Status.SENT)
     if row.kind == OutboundEmail.Kind.INVITE:
         InviteEvent.objects.create(invite=row.invite, kind=InviteEvent.Kind.SENT)
+    _close_quietly(connection)
     return "sent"
+
+
+def _close_quietly(connection) -> None:
+    """QUIT; the message's fate was settled before, so a failing goodbye changes nothing."""
+    try:
+        connection.close()
+    except Exception:
+        logger.warning("SMTP QUIT failed after a delivery", exc_info=True)
 
 
 def is_permanent(error: Exception) -> bool:

@@ -85,5 +85,19 @@ def test_a_marketer_explores_the_tree(live_server, browser, shoot, campaign, ali
     ]
     shoot(page, "explorer-path")
 
+    # A moderator moves Carol under Dave: the panel, a join number, a reason.
+    dave = Member.objects.get(user__username="dave")
+    page.click("[data-testid=moderate] summary")
+    page.check("input[name=action][value=reparent]")
+    page.fill("input[name=new_inviter]", f"#{dave.join_number}")
+    page.fill("textarea[name=reason]", "She says Dave invited her")
+    shoot(page, "explorer-moderate")
+    page.click("[data-testid=moderate] button[type=submit]")
+    expect(page.locator("ul.messages")).to_contain_text("now hang under Dave")
+    assert page.locator("[data-testid=path]").inner_text().split(
+        " \N{SINGLE RIGHT-POINTING ANGLE QUOTATION MARK} "
+    ) == ["Alice", "Dave", "Carol"]
+    shoot(page, "explorer-moved")
+
     assert problems == []
     context.close()

@@ -376,7 +376,7 @@ def test_stuck_ids_finds_rows_no_task_will_deliver(alice):
         status="sending", locked_until=now - timedelta(seconds=1)
     )
     OutboundEmail.objects.filter(pk=leased.pk).update(
-        status="sending", locked_until=now + outbox.LEASE
+        status="sending", locked_until=now + outbox.lease()
     )
     assert outbox.deliver(sent.pk) == "sent"
     age([leased, sent], outbox.STUCK_AFTER * 10)

@@ -71,7 +71,8 @@ def worker(tmp_path):
         stderr=subprocess.STDOUT,
         text=True,
     )
-    client = Celery(broker=REDIS)
+    # Not the current app: shared tasks must keep using the project's app in later tests.
+    client = Celery(broker=REDIS, set_as_current=False)
     try:
         yield client, queue, mail_dir
     finally:
