@@ -23,7 +23,7 @@ DONE = {
     Action.FREEZE_SUBTREE: "{n} open invites in {name}'s subtree frozen.",
     Action.UNFREEZE_SUBTREE: "{n} invites in {name}'s subtree unfrozen.",
     Action.FLAG_SUBTREE: "{n} signups in {name}'s subtree are held in the review queue.",
-    Action.REPARENT: "{name} and their downline ({n} members) now hang under {to}.",
+    Action.REPARENT: "{name} and their downline ({n} member{s}) now hang under {to}.",
     Action.BAN: "{name} is banned; {n} open invites voided.",
 }
 SERVICES = {
@@ -74,7 +74,10 @@ def _reparent(request, campaign, member, join_number: int, reason: str, back: st
         messages.error(request, str(refused))
         return redirect(back)
     n = done.details["members_moved"]
-    messages.success(request, DONE[Action.REPARENT].format(name=member.name, n=n, to=to.name))
+    text = DONE[Action.REPARENT].format(
+        name=member.name, n=f"{n:,}", s="" if n == 1 else "s", to=to.name
+    )
+    messages.success(request, text)
     return redirect(back)
 
 
