@@ -161,3 +161,57 @@ def assert_tree_is_consistent(campaign) -> None:
             invitees[m.inviter_id] += 1
     for m in members.values():
         assert (m.downline_size, m.invitee_count) == (below[m.pk], invitees[m.pk]), m
+
+
+# --- Real processes: ports, the test database's URL for a subprocess, a celery worker.
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def port_is_open(port: int) -> bool:
+    import socket
+
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+        return True
+    except OSError:
+        return False
+
+
+def wait_for(predicate, seconds: float = 60) -> bool:
+    """Poll `predicate` every 0.2 s until it holds (True) or `seconds` pass (False)."""
+    import time
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def subprocess_database_url() -> str:
+    """The URL of the database this test uses, for a worker started as a subprocess."""
+    from django.db import connection
+
+    s = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{s['NAME']}"
+    return f"postgres://{s['USER']}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
+
+
+def worker_command(queue: str) -> list[str]:
+    """A real `celery worker` on one queue, one task at a time (its pid runs the task)."""
+    import sys
+
+    return [
+        sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo",
+        "--concurrency=1", "-Q", queue, "--without-heartbeat", "--without-gossip",
+        "--without-mingle", "--loglevel=INFO",
+    ]  # fmt: skip

@@ -5,8 +5,6 @@ temporary refusals, a permanent refusal is a visible failure, and a signup
 that fails half-way leaves nothing behind.
 """
 
-import socket
-
 import pytest
 from aiosmtpd.controller import Controller
 from django.contrib.auth import get_user_model
@@ -15,6 +13,7 @@ from django.test import Client
 
 from referrals import emails, outbox, services
 from referrals.models import Invite, Member, OutboundEmail, Redemption
+from tests.helpers import free_port
 from webhooks.models import Event
 
 
@@ -33,12 +32,6 @@ class Moody:
         if self.then.startswith("250"):
             self.received.append(envelope.content)
         return self.then
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture

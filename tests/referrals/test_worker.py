@@ -1,70 +1,38 @@
 """Integration: a real Celery worker, a real Redis broker, delivery through the outbox."""
 
 import os
-import socket
 import subprocess
-import sys
 import time
 import uuid
 from pathlib import Path
 
 import pytest
 from celery import Celery
-from django.db import connection
 
 from referrals import outbox, services
 from referrals.models import OutboundEmail
+from tests.helpers import port_is_open, subprocess_database_url, wait_for, worker_command
 
 ROOT = Path(__file__).resolve().parents[2]
 REDIS = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/3")
 
 
-def redis_is_up() -> bool:
-    try:
-        socket.create_connection(("127.0.0.1", 6379), timeout=1).close()
-        return True
-    except OSError:
-        return False
-
-
-def database_url() -> str:
-    s = connection.settings_dict
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{s['NAME']}"
-    return f"postgres://{s['USER']}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
-
-
 @pytest.fixture
 def worker(tmp_path):
-    if not redis_is_up():
+    if not port_is_open(6379):
         pytest.skip("needs Redis on 127.0.0.1:6379 for a real broker (.ci/run provides it)")
     queue = f"test-{uuid.uuid4().hex[:8]}"
     mail_dir = tmp_path / "mail"
     mail_dir.mkdir()
     env = {
         **os.environ,
-        "DATABASE_URL": database_url(),
+        "DATABASE_URL": subprocess_database_url(),
         "CELERY_BROKER_URL": REDIS,
         "CELERY_QUEUE": queue,
         "EMAIL_URL": f"filemail://{mail_dir}",
     }
     process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "config",
-            "worker",
-            "--pool=solo",
-            "--concurrency=1",
-            "-Q",
-            queue,
-            "--without-heartbeat",
-            "--without-gossip",
-            "--without-mingle",
-            "--loglevel=INFO",
-        ],
+        worker_command(queue),
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,
@@ -90,15 +58,6 @@ def send(client, task, queue, args=()):
     # An explicit connection: Celery prefers $CELERY_BROKER_URL over broker=.
     with client.connection_for_write(REDIS) as conn:
         client.send_task(task, args=args, queue=queue, connection=conn)
-
-
-def wait_for(predicate, seconds=45):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.2)
-    return False
 
 
 def queued_invite(member, address, note=""):

@@ -13,9 +13,7 @@ import email
 import os
 import shutil
 import signal
-import socket
 import subprocess
-import sys
 import time
 import uuid
 from pathlib import Path
@@ -27,39 +25,16 @@ from django.test import Client
 from config.celery import app
 from referrals import outbox, services
 from referrals.models import Member, OutboundEmail
+from tests.helpers import (
+    free_port,
+    port_is_open,
+    subprocess_database_url,
+    wait_for,
+    worker_command,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def port_is_open(port: int) -> bool:
-    try:
-        socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-        return True
-    except OSError:
-        return False
-
-
-def wait_for(predicate, seconds: float = 60) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.2)
-    return False
-
-
-def database_url(connection) -> str:
-    s = connection.settings_dict
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{s['NAME']}"
-    return f"postgres://{s['USER']}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
 
 
 # --- The SMTP sink ------------------------------------------------------------------
@@ -129,21 +104,7 @@ class Workers:
     def start(self) -> subprocess.Popen:
         log = self.tmp_path / f"worker{len(self.started)}.log"
         process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "config",
-                "worker",
-                "--pool=solo",
-                "-Q",
-                self.queue,
-                "--without-heartbeat",
-                "--without-gossip",
-                "--without-mingle",
-                "--loglevel=INFO",
-            ],
+            worker_command(self.queue),
             cwd=ROOT,
             env=self.env,
             stdout=log.open("w"),
@@ -172,7 +133,6 @@ class Workers:
 
 @pytest.fixture
 def workers(tmp_path, sink):
-    from django.db import connection
 
     if not port_is_open(6379):
         pytest.skip("needs Redis on 127.0.0.1:6379 for a real broker (.ci/run provides it)")
@@ -182,7 +142,7 @@ def workers(tmp_path, sink):
         "redis://127.0.0.1:6379/4",
         f"drill-{uuid.uuid4().hex[:8]}",
         smtp_port,
-        database_url(connection),
+        subprocess_database_url(),
     )
     yield crew, handler
     crew.stop()
@@ -322,11 +282,10 @@ def sign_up(code: str, username: str, n: int):
 def test_signups_while_redis_is_stopped_succeed_and_every_email_arrives_once(
     tmp_path, sink, private_redis, alice
 ):
-    from django.db import connection
 
     handler, smtp_port = sink
     redis, queue = private_redis
-    crew = Workers(tmp_path, redis.url, queue, smtp_port, database_url(connection))
+    crew = Workers(tmp_path, redis.url, queue, smtp_port, subprocess_database_url())
     crew.start()
     Member.objects.filter(pk=alice.pk).update(invites_left=20)
     codes = [services.create_invite(member=alice).code for _ in range(9)]
