@@ -14,7 +14,9 @@ Default weights and threshold (60), and why: a shared network alone is
 often a household or an office (40: flagged, not held); a throwaway address
 alone is often privacy, not fraud (30); together, or a burst of one
 inviter's codes from one network, or another member's mailbox under dots
-and +tags (60), is what account farming looks like, and is held.
+and +tags (60), is what account farming looks like, and is held; so is the
+inviter's own link redeemed on the browser where they opened it logged in
+(60): a second account of the inviter is the classic self-referral.
 """
 
 from __future__ import annotations
