@@ -39,6 +39,7 @@ format: $(VENV)/.installed-dev
 bench: $(VENV)/.installed-dev
 	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	$(PY) -m benchmarks.tree
+	$(PY) -m benchmarks.live
 	$(PY) -m benchmarks.badges
 
 audit: $(VENV)/.installed-dev

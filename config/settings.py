@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "api",
     "webhooks",
     "dashboard",
+    "waitlist",
 ]
 
 MIDDLEWARE = [
@@ -226,6 +227,10 @@ CELERY_BEAT_SCHEDULE = {
     "refresh-campaign-stats": {"task": "referrals.tasks.refresh_campaign_stats", "schedule": 60.0},
     # Seed imports whose task was lost (broker down at upload) or whose worker died.
     "sweep-seed-imports": {"task": "referrals.tasks.sweep_seed_imports", "schedule": 60.0},
+    # Waitlist confirmations the daily limit held back; expired unconfirmed requests.
+    "sweep-waitlist": {"task": "waitlist.tasks.sweep_waitlist", "schedule": 300.0},
+    # Paced waves take their next day's share; a wave whose task was lost runs.
+    "sweep-waves": {"task": "waitlist.tasks.sweep_waves", "schedule": 600.0},
     # Sessions' networks older than 30 days are personal data we no longer need.
     "forget-old-sightings": {"task": "referrals.tasks.forget_old_sightings", "schedule": 86400.0},
 }
@@ -236,6 +241,7 @@ CELERY_BEAT_SCHEDULE = {
 INVITE_GUESS_RATE = env.str("INVITE_GUESS_RATE", default="20/h")
 # Visitors asking members for invites from badge pages, per client.
 INVITE_REQUEST_RATE = env.str("INVITE_REQUEST_RATE", default="5/h")
+WAITLIST_RATE = env.str("WAITLIST_RATE", default="10/h")
 # Number of reverse proxies in front of the site that append to
 # X-Forwarded-For; 0 trusts only REMOTE_ADDR.
 TRUSTED_PROXY_COUNT = _env_int("TRUSTED_PROXY_COUNT", 0)

@@ -10,6 +10,7 @@ handler400 = "api.views.bad_request"
 
 urlpatterns = [
     path("", include("referrals.urls")),
+    path("", include("waitlist.urls")),
     path("", include("badges.urls")),
     # Our signup view first: it wraps allauth's with throttling and race handling.
     path("accounts/signup/", accounts.signup, name="account_signup"),

@@ -3,7 +3,7 @@ review and webhooks, all under /dashboard/<slug>/ (public URLs, do not rename)."
 
 from django.urls import path
 
-from .views import campaigns, explorer, exports, moderation, review, webhooks
+from .views import campaigns, explorer, exports, moderation, review, waitlist, webhooks
 
 urlpatterns = [
     path("", campaigns.home, name="dashboard"),
@@ -11,6 +11,7 @@ urlpatterns = [
     path("<slug:slug>/", campaigns.campaign, name="dashboard_campaign"),
     path("<slug:slug>/settings/", campaigns.campaign_edit, name="dashboard_edit"),
     path("<slug:slug>/refresh/", campaigns.refresh, name="dashboard_refresh"),
+    path("<slug:slug>/live.json", campaigns.live_json, name="dashboard_live"),
     path("<slug:slug>/grant/", campaigns.grant, name="dashboard_grant"),
     path("<slug:slug>/seed/", campaigns.seed, name="dashboard_seed"),
     path("<slug:slug>/seed/codes.csv", campaigns.seed_codes, name="dashboard_seed_codes"),
@@ -26,6 +27,8 @@ urlpatterns = [
         campaigns.import_report_csv,
         name="dashboard_import_report",
     ),
+    path("<slug:slug>/waitlist/", waitlist.waitlist, name="dashboard_waitlist"),
+    path("<slug:slug>/waitlist/waves/", waitlist.release, name="dashboard_wave"),
     # The tree explorer, exports and review.
     path("<slug:slug>/tree/", explorer.explorer, name="dashboard_explorer"),
     path("<slug:slug>/tree/roots.json", explorer.roots_json, name="dashboard_explorer_roots"),

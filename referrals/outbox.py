@@ -123,6 +123,25 @@ def queue_invitee_banned(*, action) -> OutboundEmail | None:
     return row
 
 
+def queue_message(*, key: str, kind: str, to_email: str, payload: dict) -> OutboundEmail | None:
+    """Queue one e-mail a consumer writes (its template is emails/<kind>); once per `key`.
+
+    Nothing goes to an address on the do-not-invite list. A second call with
+    the same key (a form posted twice) queues nothing.
+    """
+    if is_opted_out(to_email):
+        return None
+    try:
+        with transaction.atomic():
+            row = OutboundEmail.objects.create(
+                key=key[:80], kind=kind, to_email=to_email, payload=payload
+            )
+    except IntegrityError:
+        return None
+    enqueue_delivery(row.pk)
+    return row
+
+
 def queue_notice(*, kind: str, invitee: Member) -> OutboundEmail | None:
     """Tell `invitee`'s inviter that they joined or became active, if the inviter wants that."""
     inviter = invitee.inviter
@@ -274,6 +293,8 @@ def _message(row: OutboundEmail) -> EmailMultiAlternatives:
             "member": row.subject_member,
             "invites_link": settings.SITE_URL + reverse("invites"),
         }
+    elif row.payload:
+        context |= row.payload
     elif row.kind == OutboundEmail.Kind.CODE_FROZEN:
         context |= {
             "invite": row.invite,

@@ -196,6 +196,42 @@ def _create_invite(member: Member, recipient_email: str, note: str, submission: 
     return invite
 
 
+def issue_set_aside_invite(*, member: Member, recipient_email: str = "") -> Invite:
+    """A one-use invite of `member`'s, paid for by a seat they set aside before (the pool).
+
+    Refused like any invite if they may no longer invite (InvitingRevoked).
+    """
+    if not Member.objects.filter(pk=member.pk, can_invite=True).exists():
+        raise errors.InvitingRevoked()
+    now = timezone.now()
+    expiry = member.campaign.code_expiry()
+    with transaction.atomic():
+        invite = Invite.objects.create(
+            campaign=member.campaign,
+            owner=member,
+            max_uses=1,
+            expires_at=now + expiry if expiry else None,
+            recipient_email=recipient_email,
+            created_at=now,
+        )
+        InviteEvent.objects.create(invite=invite, kind=InviteEvent.Kind.CREATED, at=now)
+    return invite
+
+
+def set_aside_seats(*, member: Member, seats: int) -> bool:
+    """Take `seats` out of `member`'s quota (to give them away); False if they have too few."""
+    return bool(
+        Member.objects.filter(pk=member.pk, invites_left__gte=seats, can_invite=True).update(
+            invites_left=F("invites_left") - seats
+        )
+    )
+
+
+def give_back_seats(*, member: Member, seats: int) -> None:
+    """Return seats set aside and not used to `member`'s quota."""
+    Member.objects.filter(pk=member.pk).update(invites_left=F("invites_left") + seats)
+
+
 def revoke_invite(*, invite: Invite) -> bool:
     """Withdraw an invite and give its unused seats back to the owner; False if already revoked.
 

@@ -8,6 +8,7 @@ from django.core.cache import cache
 from django.db import connection
 
 from badges.tasks import award_new_members
+from config.celery import app
 from referrals import services, tree
 from referrals.models import Campaign
 from tests.helpers import make_marketer, make_user, marketer_of, token_client
@@ -150,3 +151,17 @@ def mia(campaign):
 def as_mia(client, mia):
     client.force_login(mia)
     return client
+
+
+@pytest.fixture
+def tasks_in_process():
+    """Tasks queued on commit run in this process, for tests that read their outcome.
+
+    Without a broker (SQLite runs) they do anyway; with one, nothing else
+    would consume them. Opt-in per test: the worker integration tests
+    (test_worker.py) cover the real broker path.
+    """
+    before = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = before

@@ -215,3 +215,42 @@ def worker_command(queue: str) -> list[str]:
         "--concurrency=1", "-Q", queue, "--without-heartbeat", "--without-gossip",
         "--without-mingle", "--loglevel=INFO",
     ]  # fmt: skip
+
+
+def run_together(count: int, work) -> list:
+    """Start `count` threads at one barrier, each calling work(i); their results in order.
+
+    Each thread has its own database connection, so on PostgreSQL these are
+    real concurrent transactions. A crash is a result the test looks at.
+    """
+    import threading
+
+    from django.db import connection
+
+    start = threading.Barrier(count)
+    results = [None] * count
+
+    def thread(i):
+        try:
+            start.wait()
+            results[i] = work(i)
+        except Exception as error:
+            results[i] = error
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=thread, args=(i,)) for i in range(count)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return results
+
+
+def deliver_outbox() -> None:
+    """What a worker does with the queued e-mails, run here (tests without one)."""
+    from referrals import outbox
+    from referrals.models import OutboundEmail
+
+    for pk in OutboundEmail.objects.filter(status="pending").values_list("pk", flat=True):
+        outbox.deliver(pk)

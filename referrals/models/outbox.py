@@ -23,6 +23,10 @@ class OutboundEmail(models.Model):
         CODE_FROZEN = "code_frozen"
         MODERATION = "moderation"
         INVITEE_BANNED = "invitee_banned"
+        # Queued by consumers (the waitlist) through outbox.queue_message, with a payload.
+        WAITLIST_CONFIRM = "waitlist_confirm"
+        WAITLIST_MEMBER = "waitlist_member"
+        WAITLIST_ADMITTED = "waitlist_admitted"
 
     class Status(models.TextChoices):
         PENDING = "pending"
@@ -57,6 +61,8 @@ class OutboundEmail(models.Model):
     locked_until = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     sent_at = models.DateTimeField(null=True, blank=True)
+    # What a consumer's e-mail says beyond the rows above (links, names): its template's context.
+    payload = models.JSONField(default=dict, blank=True)
 
     class Meta:
         indexes = [

@@ -142,7 +142,29 @@
     tick();
   }
 
-  function start() { drawCharts(); pollImport(); }
+  // The headline figures move while the page is open: one small JSON read every
+  // 5 s (the server side costs the same at any campaign size); a hidden tab waits.
+  function pollFigures() {
+    var kpis = document.querySelector("[data-live-url]");
+    if (!kpis) return;
+    var url = kpis.getAttribute("data-live-url");
+    function tick() {
+      if (document.hidden) { window.setTimeout(tick, 5000); return; }
+      fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" })
+        .then(function (response) { if (!response.ok) throw new Error(); return response.json(); })
+        .then(function (live) {
+          Object.keys(live.kpis).forEach(function (key) {
+            var dd = kpis.querySelector('[data-kpi="' + key + '"] dd');
+            if (dd && dd.textContent !== live.kpis[key]) dd.textContent = live.kpis[key];
+          });
+          window.setTimeout(tick, 5000);
+        })
+        .catch(function () { window.setTimeout(tick, 15000); });
+    }
+    window.setTimeout(tick, 5000);
+  }
+
+  function start() { drawCharts(); pollImport(); pollFigures(); }
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", start);
   } else {

@@ -150,4 +150,32 @@
 
   const first = root.querySelector("[data-autoopen] button.toggle");
   if (first) toggle(first);
+
+  // New members appear under open nodes while the page is open: every 10 s, each
+  // open node whose invitees are all shown asks only for those after its last one
+  // (a keyset read on (inviter, id)); at most 20 nodes per round, none in a hidden tab.
+  async function watch() {
+    if (!document.hidden) {
+      const open = [...root.querySelectorAll('button.toggle[aria-expanded="true"][data-loaded]')];
+      for (const button of open.slice(0, 20)) {
+        const kids = document.getElementById(button.getAttribute("aria-controls"));
+        if (!kids || kids.querySelector(":scope > li.more")) continue;
+        const shown = kids.querySelectorAll(":scope > li.node");
+        const last = shown.length ? shown[shown.length - 1].dataset.id : "0";
+        try {
+          const url = new URL(button.dataset.url, window.location.href);
+          url.searchParams.set("after", last);
+          const page = await getJSON(url);
+          if (page.nodes.length) {
+            addPage(kids, page, page.total);
+            button.dataset.total = page.total;
+          }
+        } catch (error) {
+          // The next round tries again.
+        }
+      }
+    }
+    window.setTimeout(watch, 10000);
+  }
+  window.setTimeout(watch, 10000);
 })();

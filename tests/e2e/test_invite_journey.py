@@ -7,19 +7,12 @@ import re
 import pytest
 from django.core import mail
 
-from referrals import outbox, tree
-from referrals.models import OutboundEmail
+from referrals import tree
+from tests.helpers import deliver_outbox
 
 from .conftest import DESKTOP
 
 PASSWORD = "correct horse battery staple"
-
-
-def deliver_outbox():
-    # Stands in for the worker when a broker is configured but none runs;
-    # without a broker the e-mails were sent in-process already.
-    for outbox_id in OutboundEmail.objects.filter(status="pending").values_list("id", flat=True):
-        outbox.deliver(outbox_id)
 
 
 def last_mail_to(address):

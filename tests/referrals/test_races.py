@@ -4,7 +4,6 @@ Each thread has its own database connection, so these are real concurrent
 transactions: the conditional UPDATEs and CHECK constraints decide, not luck.
 """
 
-import threading
 from collections import Counter
 
 import pytest
@@ -16,7 +15,7 @@ from django.utils import timezone
 
 from referrals import credit, errors, moderation, services, tree
 from referrals.models import CreditDecision, Invite, Member, Redemption
-from tests.helpers import assert_tree_is_consistent
+from tests.helpers import assert_tree_is_consistent, run_together
 
 pytestmark = [
     pytest.mark.skipif(
@@ -28,28 +27,6 @@ pytestmark = [
 ]
 
 User = get_user_model()
-
-
-def run_together(count: int, work) -> list:
-    """Start `count` threads at one barrier, each calling work(i); their results in order."""
-    start = threading.Barrier(count)
-    results = [None] * count
-
-    def thread(i):
-        try:
-            start.wait()
-            results[i] = work(i)
-        except Exception as error:  # a crash is a result the test looks at
-            results[i] = error
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=thread, args=(i,)) for i in range(count)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return results
 
 
 def test_forty_signups_racing_for_a_five_use_code_make_exactly_five_accounts(campaign):
