@@ -4,7 +4,7 @@ from django.contrib.auth.decorators import login_required
 from django.db import IntegrityError
 from django.shortcuts import redirect, render
 
-from referrals import errors, throttle
+from referrals import errors, services, throttle
 from referrals.session import SESSION_CODE_KEY
 
 from .forms import ProfileForm
@@ -19,8 +19,13 @@ class InviteSignupView(SignupView):
     """allauth's signup, with code-guess throttling and a clear answer when a race is lost."""
 
     def dispatch(self, request, *args, **kwargs):
-        if request.method == "POST" and throttle.is_throttled(request):
-            return render(request, "429.html", status=429)
+        if request.method == "POST":
+            if throttle.probes_exceeded(request):
+                return render(request, "429.html", {"reason": "signups"}, status=429)
+            code = request.POST.get("code", "") or request.session.get(SESSION_CODE_KEY, "")
+            # A code that names an invite is always answered; only guessing waits.
+            if throttle.is_throttled(request, code) and not _names_an_invite(code):
+                return render(request, "429.html", status=429)
         return super().dispatch(request, *args, **kwargs)
 
     def get_initial(self):
@@ -37,15 +42,15 @@ class InviteSignupView(SignupView):
 
     def form_invalid(self, form):
         if getattr(form, "code_was_unknown", False):
-            throttle.record_failed_guess(self.request)
+            throttle.record_unknown_code(self.request, form.data.get("code", ""))
         return super().form_invalid(form)
 
     def form_valid(self, form):
         try:
             response = super().form_valid(form)
             if form.probed_existing_address:
-                # A registered address costs the prober like a wrong code does.
-                throttle.record_failed_guess(self.request)
+                # A registered address made nothing: counted, so probing waits.
+                throttle.record_address_probe(self.request)
             return response
         except errors.InviteRefused as refused:
             # Lost a race for the last use after the form checked the code;
@@ -58,6 +63,14 @@ class InviteSignupView(SignupView):
             # The transaction rolled back, so this attempt left nothing.
             form.add_error("username", USERNAME_JUST_TAKEN)
             return super().form_invalid(form)
+
+
+def _names_an_invite(code: str) -> bool:
+    try:
+        services.find_invite(code)
+    except errors.UnknownCode:
+        return False
+    return True
 
 
 signup = InviteSignupView.as_view()

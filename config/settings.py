@@ -42,7 +42,13 @@ if not SECRET_KEY:
         raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off")
     SECRET_KEY = "dev-only-insecure-key-do-not-use-in-production-0123456789abcdef"
 
-SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# Absolute links (e-mails, snippets, Open Graph, Open Badges) start here. Unset, it
+# follows the dev server's HOST and PORT (make run PORT=8123 links to :8123).
+_dev_host = env.str("HOST", default="127.0.0.1")
+_dev_host = "127.0.0.1" if _dev_host in {"0.0.0.0", "::", ""} else _dev_host  # noqa: S104
+SITE_URL = env.str(
+    "SITE_URL", default=f"http://{_dev_host}:{env.int('PORT', default=8000)}"
+).rstrip("/")
 _site = urlsplit(SITE_URL)
 if _site.scheme not in {"http", "https"} or not _site.hostname:
     raise ImproperlyConfigured(f"SITE_URL={SITE_URL!r} must be an absolute http(s) URL")
@@ -238,7 +244,9 @@ CELERY_BEAT_SCHEDULE = {
 # --- Invites --------------------------------------------------------------
 # Failed code guesses allowed per client (IPv6 grouped by /64) on /i/<code>/
 # and the signup form, in django-ratelimit's "N/period" notation.
-INVITE_GUESS_RATE = env.str("INVITE_GUESS_RATE", default="20/h")
+INVITE_GUESS_RATE = env.str("INVITE_GUESS_RATE", default="20/h")  # one code, retyped
+INVITE_GUESS_RATE_CLIENT = env.str("INVITE_GUESS_RATE_CLIENT", default="200/h")  # a network
+SIGNUP_PROBE_RATE = env.str("SIGNUP_PROBE_RATE", default="20/h")  # registered addresses tried
 # Visitors asking members for invites from badge pages, per client.
 INVITE_REQUEST_RATE = env.str("INVITE_REQUEST_RATE", default="5/h")
 WAITLIST_RATE = env.str("WAITLIST_RATE", default="10/h")

@@ -13,7 +13,9 @@ BITS = LENGTH * 5  # 75 bits of randomness from the OS CSPRNG
 
 # What people type for a symbol that is not in the alphabet.
 _LOOKALIKES = str.maketrans({"O": "0", "I": "1", "L": "1"})
-_IGNORED = str.maketrans("", "", " -_\t\n\r.\u00a0")
+# Spaces, and hyphens of every kind: phones and word processors turn "-" into
+# en or em dashes, minus signs or non-breaking hyphens.
+_IGNORED = str.maketrans("", "", " -_\t\n\r.\u00a0\u2010\u2011\u2012\u2013\u2014\u2015\u2212")
 
 
 def new_code() -> str:

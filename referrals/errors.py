@@ -30,10 +30,13 @@ class UnknownCode(InviteRefused):
 class CodeUsedUp(InviteRefused):
     reason = "used_up"
 
-    def __init__(self) -> None:
-        super().__init__(
-            "This invite code has already been used. Ask the person who sent it for a fresh one."
-        )
+    def __init__(self, max_uses: int = 1) -> None:
+        if max_uses > 1:
+            text = f"This invite code has no uses left (all {max_uses} were taken)."
+        else:
+            text = "This invite code has already been used."
+        text += " Ask the person who sent it for a fresh one."
+        super().__init__(text)
 
 
 class CodeExpired(InviteRefused):

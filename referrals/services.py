@@ -57,7 +57,7 @@ def check_redeemable(invite: Invite, now=None) -> None:
     if invite.frozen_at:
         raise errors.CodeFrozen()
     if invite.is_used_up():
-        raise errors.CodeUsedUp()
+        raise errors.CodeUsedUp(invite.max_uses)
     if invite.is_expired(now):
         raise errors.CodeExpired(invite.expires_at)
 
@@ -88,7 +88,7 @@ def redeem_invite(
         if not claimed:
             invite.refresh_from_db()
             check_redeemable(invite, now)
-            raise errors.CodeUsedUp()
+            raise errors.CodeUsedUp(invite.max_uses)
         owner = invite.owner
         try:
             with transaction.atomic():

@@ -8,7 +8,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 # The browser tests' conftest allows async-unsafe ORM calls in this process;
 # a production check must not inherit that.
-UNSET = {"DEBUG", "SECRET_KEY", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+UNSET = {"DEBUG", "SECRET_KEY", "DJANGO_ALLOW_ASYNC_UNSAFE", "SITE_URL", "HOST", "PORT"}
 
 
 def manage(*args, **env):
@@ -46,3 +46,18 @@ def test_nonsense_booleans_fail_loudly():
     result = manage("check", DEBUG="maybe")
     assert result.returncode != 0
     assert "DEBUG='maybe' is not a boolean" in result.stderr
+
+
+def test_site_url_follows_the_dev_servers_host_and_port_unless_set():
+    show = [
+        "shell",
+        "--no-imports",
+        "-c",
+        "from django.conf import settings; print(settings.SITE_URL)",
+    ]
+    assert manage(*show, PORT="8123").stdout.strip() == "http://127.0.0.1:8123"
+    assert manage(*show, HOST="0.0.0.0", PORT="9000").stdout.strip() == "http://127.0.0.1:9000"
+    assert (
+        manage(*show, PORT="8123", SITE_URL="https://x.example").stdout.strip()
+        == "https://x.example"
+    )

@@ -28,12 +28,12 @@ def home(request):
 
 def invite_landing(request, code: str):
     """The page an invite link opens. A GET never spends a use; it only remembers the code."""
-    if throttle.is_throttled(request):
-        return throttled(request)
     try:
         invite = services.find_invite(code)
     except errors.UnknownCode as refused:
-        throttle.record_failed_guess(request)
+        # Only codes that name no invite count; a real one is answered, throttled or not.
+        if throttle.record_unknown_code(request, code):
+            return throttled(request)
         return _refused(request, refused)
     try:
         services.check_redeemable(invite)
@@ -67,8 +67,6 @@ def invite_landing(request, code: str):
 @require_POST
 def accept_invite(request, code: str):
     """A logged-in person joins the invite's campaign with the account they have."""
-    if throttle.is_throttled(request):
-        return throttled(request)
     try:
         member = services.redeem_invite(
             code=code,
@@ -77,7 +75,8 @@ def accept_invite(request, code: str):
             opened_by=sightings.own_link_openers(request),
         )
     except errors.UnknownCode as refused:
-        throttle.record_failed_guess(request)
+        if throttle.record_unknown_code(request, code):
+            return throttled(request)
         return _refused(request, refused)
     except errors.InviteRefused as refused:
         messages.error(request, refused.message)

@@ -47,17 +47,21 @@ def test_a_probe_of_a_registered_address_hashes_a_password_like_a_real_signup(
 
 
 def test_probing_registered_addresses_is_throttled_like_guessing_codes(client, alice, settings):
-    settings.INVITE_GUESS_RATE = "3/h"
+    settings.SIGNUP_PROBE_RATE = "3/h"
     invite = services.create_invite(member=alice)
     answers = [
         signup(client, invite.code, username=f"probe{i}", email="alice@example.com").status_code
         for i in range(4)
     ]
     assert answers == [302, 302, 302, 429]
+    # Past the limit every signup from that client waits, so a 429 tells nothing
+    # about whether an address is registered; typos of codes never count here.
+    other = services.create_invite(member=alice)
+    assert signup(client, other.code, username="n", email="new@example.com").status_code == 429
 
 
 def test_the_owner_is_told_at_most_once_a_day(client, alice, mailoutbox, settings):
-    settings.INVITE_GUESS_RATE = "100/h"
+    settings.SIGNUP_PROBE_RATE = "100/h"
     # allauth alone would tell them again every 3 minutes.
     settings.ACCOUNT_RATE_LIMITS = {"confirm_email": "100/m/key"}
     invite = services.create_invite(member=alice)
@@ -65,3 +69,9 @@ def test_the_owner_is_told_at_most_once_a_day(client, alice, mailoutbox, setting
         signup(client, invite.code, username=f"probe{i}", email="alice@example.com")
     told = [m for m in mailoutbox if m.to == ["alice@example.com"]]
     assert len(told) == 1
+
+
+def test_the_signup_page_speaks_in_the_sites_voice(client, campaign):
+    page = client.get("/accounts/signup/").content.decode()
+    assert "<h1>Join with your invite</h1>" in page
+    assert "Sign Up" not in page

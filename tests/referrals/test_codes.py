@@ -31,3 +31,11 @@ def test_typed_back_variants_normalize_to_the_code(code):
 def test_it_reads_letter_o_as_zero_and_i_l_as_one():
     assert codes.normalize("OIL") == "011"
     assert codes.normalize("o1l-Io") == "01110"
+
+
+def test_dashes_of_every_kind_are_forgiven_like_hyphens():
+    from referrals import codes
+
+    canonical = "ABCDE0123456789"
+    for dash in ("-", "\u2013", "\u2014", "\u2011", "\u2212"):
+        assert codes.normalize(f"abcde{dash}01234{dash}56789") == canonical

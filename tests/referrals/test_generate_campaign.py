@@ -4,6 +4,7 @@ Each figure the command computes up front is recomputed here the slow way,
 from nothing but the inviter links, and compared.
 """
 
+import re
 from collections import Counter
 from io import StringIO
 
@@ -205,3 +206,13 @@ def test_any_size_and_seed_gives_a_tree_of_exactly_that_size(members, seed):
     assert len(shape) == members
     assert all(parent < i for i, parent in enumerate(shape.inviter))
     assert shape.inviter[0] == -1
+
+
+def test_synthetic_members_have_human_looking_names(generated):
+    names = list(
+        Member.objects.filter(campaign=generated)
+        .order_by("join_number")
+        .values_list("user__display_name", flat=True)[:200]
+    )
+    assert all(re.fullmatch(r"[A-Z][a-z]+ [A-Z][a-z]+", name) for name in names), names[:5]
+    assert len(set(names)) == len(names)  # neighbours in joining order differ

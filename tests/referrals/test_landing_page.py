@@ -153,3 +153,11 @@ def test_with_the_broker_down_an_open_is_still_recorded(
     with django_capture_on_commit_callbacks(execute=True):
         assert client.get(f"/i/{invite.code}/").status_code == 200
     assert opens(invite) == 1
+
+
+def test_a_used_up_multi_use_code_says_it_has_no_uses_left(client, campaign):
+    [code] = services.create_seed_codes(campaign=campaign, count=1, uses=3)
+    Invite.objects.filter(pk=code.pk).update(uses=3)
+    content = html.unescape(client.get(f"/i/{code.code}/").content.decode())
+    assert "This invite code has no uses left (all 3 were taken)." in content
+    assert "already been used" not in content

@@ -53,7 +53,7 @@ def test_forty_signups_racing_for_a_five_use_code_make_exactly_five_accounts(cam
 
     assert outcomes["joined"] == 5
     refusals = {k: v for k, v in outcomes.items() if k != "joined"}
-    assert refusals == {errors.CodeUsedUp().message: 35}
+    assert refusals == {errors.CodeUsedUp(max_uses=5).message: 35}
     # Nothing half-made: five users, five members, five redemptions, five uses.
     assert User.objects.filter(username__startswith="racer").count() == 5
     assert Member.objects.filter(user__username__startswith="racer").count() == 5

@@ -214,7 +214,7 @@ def _user_rows(plan: _Plan) -> Iterable[tuple]:
             name,
             f"{name}@example.invalid",
             joined_at,
-            f"Member {i + 1:,}",
+            synthetic.human_name(i),
         )
 
 
