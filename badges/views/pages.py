@@ -109,15 +109,18 @@ def profile(request, username: str):
     """A member's public profile, only when they opted in."""
     person, members, awards = public_profile_awards(username)
     page = settings.SITE_URL + reverse("profile", args=[username])
+    badges = [describe(a) for a in awards]
     return render(
         request,
         "badges/profile.html",
         {
             "person": person,
             "members": list(members),
-            "badges": [describe(a) for a in awards],
+            "badges": badges,
             "page": page,
             "oembed": _oembed_link(page),
+            # Shared on a social site, the profile shows its first badge.
+            "png": badges[0]["png"] if badges else "",
         },
     )
 

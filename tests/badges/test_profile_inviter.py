@@ -38,3 +38,9 @@ def test_moderators_still_see_the_edge_in_the_tree_explorer(as_mia, campaign, pu
     page = as_mia.get(f"/dashboard/{campaign.slug}/tree/", {"member": public.pk}).content.decode()
     path = page[page.index('data-testid="path"') :]
     assert path.index("Alice") < path.index("Bob")
+
+
+def test_a_shared_profile_shows_its_first_badge_as_the_preview_image(client, public, awarded):
+    page = client.get("/u/bob/").content.decode()
+    assert '<meta property="og:image" content="http' in page
+    assert '.png">' in page.split('property="og:image"')[1].split("\n")[0]

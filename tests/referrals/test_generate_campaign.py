@@ -216,3 +216,18 @@ def test_synthetic_members_have_human_looking_names(generated):
     )
     assert all(re.fullmatch(r"[A-Z][a-z]+ [A-Z][a-z]+", name) for name in names), names[:5]
     assert len(set(names)) == len(names)  # neighbours in joining order differ
+
+
+def test_generated_members_have_their_badges(
+    db, django_capture_on_commit_callbacks, tasks_in_process
+):
+    from badges.models import Award
+
+    # Join badges (founding, early adopter) are awarded as after any fold, so a
+    # generated demo shows badges without a recompute by hand.
+    with django_capture_on_commit_callbacks(execute=True):
+        generate(members=300, slug="with-badges")
+    campaign = Campaign.objects.get(slug="with-badges")
+    first = Member.objects.get(campaign=campaign, join_number=1)
+    assert Award.objects.filter(member=first).exists()
+    assert Award.objects.filter(member__campaign=campaign).count() >= 100

@@ -23,7 +23,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 from psycopg.copy import QueuedLibpqWriter
 
-from referrals import codes, synthetic
+from referrals import codes, events, synthetic
 from referrals.models import Campaign, Invite, Member, Redemption
 
 BULK_BATCH = 2_000  # rows per INSERT on other databases
@@ -83,6 +83,9 @@ class Command(BaseCommand):
                 Campaign.objects.filter(pk=campaign.pk).update(
                     members_counted=members, created_at=plan.start
                 )
+                # ...but consumers hear of them as of any fold: badges award what
+                # the new members earned (a worker's task; in-process without one).
+                events.publish(events.MEMBERS_COUNTED, count=members)
         except IntegrityError as error:
             raise CommandError(f"could not load the campaign: {error}") from error
         clock.lap("commit")
