@@ -136,11 +136,21 @@ def my_badges(request):
     requests = InviteRequest.objects.filter(
         member__in=members, status=InviteRequest.Status.PENDING
     ).order_by("-created_at")[:50]
+    badges = [describe(a) for a in awards]
+    # One badge's snippets at a time, in one format: ?badge=<award id>&format=<kind>.
+    chosen = next((b for b in badges if str(b["award"].pk) == request.GET.get("badge")), None)
+    chosen = chosen or (badges[0] if badges else None)
+    kinds = list(chosen["snippets"]) if chosen else []
+    kind = request.GET.get("format") if request.GET.get("format") in kinds else "HTML"
     return render(
         request,
         "badges/my_badges.html",
         {
-            "badges": [describe(a) for a in awards],
+            "badges": badges,
+            "chosen": chosen,
+            "kinds": kinds,
+            "kind": kind,
+            "snippet": chosen["snippets"][kind] if chosen else "",
             "members": members,
             "requests": requests,
             "pages": [row for m in members for row in door.visitor_pages(m)],

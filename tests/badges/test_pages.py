@@ -1,5 +1,6 @@
 """Proof pages, public profiles, and the member's own /badges/ page with its snippets."""
 
+import html
 import re
 from html.parser import HTMLParser
 from urllib.parse import parse_qs, urlsplit
@@ -200,24 +201,33 @@ def test_my_badges_needs_a_login(client, awarded):
     assert response["Location"] == "/accounts/login/?next=/badges/"
 
 
-class _Snippets(HTMLParser):
-    """{badge slug: {snippet kind: code as its Copy button copies it}} from /badges/."""
+class _Embed(HTMLParser):
+    """From /badges/: the embed box (its badge, format and code) and the badges' embed links."""
 
     def __init__(self):
         super().__init__()
-        self.found: dict[str, dict[str, str]] = {}
-        self.badge: dict[str, str] | None = None
+        self.slug = self.kind = self.code = ""
         self.in_kind = False
-        self.kind = ""
+        self.badge_links: dict[str, str] = {}  # slug -> ?badge=... link
+        self.format_links: dict[str, str] = {}  # kind -> ?badge=...&format=... link
+        self.card = ""
 
     def handle_starttag(self, tag, attrs):
         attrs = dict(attrs)
-        if tag == "section" and (attrs.get("id") or "").startswith("badge-"):
-            self.badge = self.found.setdefault(attrs["id"].removeprefix("badge-"), {})
-        elif tag == "span" and self.badge is not None:
-            self.in_kind, self.kind = True, ""
-        elif tag == "button" and "data-copy" in attrs:
-            self.badge[self.kind] = attrs["data-copy"]
+        if tag == "section" and attrs.get("id") == "embed":
+            self.slug = attrs["data-badge"]
+        elif tag == "section" and (attrs.get("id") or "").startswith("badge-"):
+            self.card = attrs["id"].removeprefix("badge-")
+        elif tag == "a" and "?badge=" in (attrs.get("href") or ""):
+            href = attrs["href"]
+            if "format=" in href:
+                self._format = href
+            elif self.card:
+                self.badge_links[self.card] = href
+        elif tag == "span" and self.slug and not self.kind:
+            self.in_kind = True
+        elif tag == "button" and "data-copy" in attrs and self.slug and not self.code:
+            self.code = attrs["data-copy"]
 
     def handle_endtag(self, tag):
         if tag == "span":
@@ -226,12 +236,38 @@ class _Snippets(HTMLParser):
     def handle_data(self, data):
         if self.in_kind:
             self.kind += data
+        elif getattr(self, "_format", None):
+            self.format_links[data.strip()] = self._format
+            self._format = None
 
 
-def snippet_blocks(content: str) -> dict[str, dict[str, str]]:
-    parser = _Snippets()
+def embed_of(content: str) -> _Embed:
+    parser = _Embed()
     parser.feed(content)
-    return parser.found
+    return parser
+
+
+def snippet_blocks(client) -> dict[str, dict[str, str]]:
+    """{badge slug: {snippet kind: code as its Copy button copies it}}, one page at a time:
+    the page shows one badge in one format, and links to the others."""
+    first = embed_of(client.get("/badges/").content.decode())
+    if not first.slug:
+        return {}
+    links = {first.slug: "/badges/", **first.badge_links}
+    found: dict[str, dict[str, str]] = {}
+    for slug, link in links.items():
+        path = html.unescape(link).split("#")[0]
+        path = path if path.startswith("/") else "/badges/" + path
+        shown = embed_of(client.get(path).content.decode())
+        assert shown.slug == slug
+        found[slug] = {}
+        for kind, href in shown.format_links.items():
+            page = embed_of(
+                client.get("/badges/" + html.unescape(href).split("#")[0]).content.decode()
+            )
+            assert (page.slug, page.kind) == (slug, kind)
+            found[slug][kind] = page.code
+    return found
 
 
 def links_image_to_page(kind: str, code: str) -> tuple[str, str, str]:
@@ -278,8 +314,10 @@ def test_my_badges_lists_every_badge_with_six_snippets_that_link_to_the_proof(cl
     client.force_login(awarded.user)
     response = client.get("/badges/")
     assert response.status_code == 200
-    blocks = snippet_blocks(response.content.decode())
+    blocks = snippet_blocks(client)
     assert set(blocks) == {SUMMARY, EARLY_ADOPTER, FOUNDING}
+    # One badge's snippet at a time, not eighteen boxes.
+    assert response.content.decode().count("data-copy=") == 1
     for slug, snippets in blocks.items():
         image = f"{SITE}/badges/alice/{slug}.svg"
         page = f"{SITE}/badges/alice/{slug}/"
@@ -293,7 +331,7 @@ def test_my_badges_lists_every_badge_with_six_snippets_that_link_to_the_proof(cl
 
 def test_every_snippet_url_answers(client, awarded):
     client.force_login(awarded.user)
-    snippets = snippet_blocks(client.get("/badges/").content.decode())[EARLY_ADOPTER]
+    snippets = snippet_blocks(client)[EARLY_ADOPTER]
     src, href, _ = links_image_to_page("Markdown", snippets["Markdown"])
     assert client.get(src.removeprefix(SITE)).status_code == 200
     assert client.get(href.removeprefix(SITE)).status_code == 200
@@ -304,7 +342,7 @@ def test_every_snippet_url_answers(client, awarded):
 def test_the_asciidoc_snippet_keeps_an_alt_text_with_a_comma_whole(client, awarded):
     Member.objects.filter(pk=awarded.pk).update(join_number=1234)
     client.force_login(awarded.user)
-    snippets = snippet_blocks(client.get("/badges/").content.decode())[SUMMARY]
+    snippets = snippet_blocks(client)[SUMMARY]
     _, page, alt = links_image_to_page("AsciiDoc", snippets["AsciiDoc"])
     assert page == f"{SITE}/badges/alice/{SUMMARY}/"
     assert alt == "Passalong beta: #1,234 · brought in 0"
@@ -312,7 +350,7 @@ def test_the_asciidoc_snippet_keeps_an_alt_text_with_a_comma_whole(client, award
 
 def test_my_badges_shows_only_my_own(client, awarded, bob):
     client.force_login(bob.user)
-    blocks = snippet_blocks(client.get("/badges/").content.decode())
+    blocks = snippet_blocks(client)
     assert set(blocks) == {SUMMARY, EARLY_ADOPTER}
     assert all("/badges/bob/" in s["oEmbed URL"] for s in blocks.values())
 

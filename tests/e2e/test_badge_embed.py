@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 from urllib.request import urlopen
 
 import pytest
+from playwright.sync_api import expect
 
 from badges.tasks import award_new_members
 from referrals import tree
@@ -101,7 +102,13 @@ def test_a_member_sees_their_badges_and_snippets(
     page.click("button[type=submit]")
     page.wait_for_url(f"{live_server.url}/badges/")
     assert page.locator(".badge-card").count() == 3
-    assert page.locator(".snippet").count() == 18
+    # One badge's snippet at a time, with a format picker (not 18 boxes).
+    assert page.locator(".snippet").count() == 1
+    page.click(".format-picker >> text=Markdown")
+    expect(page.locator("[data-testid=embed] .snippet-head span")).to_have_text("Markdown")
+    assert page.locator("[data-testid=embed] pre").inner_text().startswith("[![")
+    page.locator("[data-testid=embed-link]").first.click()
+    expect(page.locator("[data-testid=embed] h2")).not_to_have_text("Embed Early adopter")
     assert all(
         width > 0
         for width in page.eval_on_selector_all(
