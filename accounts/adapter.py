@@ -1,22 +1,29 @@
-"""django-allauth adapter: the invite gate for every kind of signup.
+"""django-allauth adapters: the invite gate for every kind of signup.
 
 Custom forms are skipped by social-account signups, so the gate and the
-redemption live here, where every signup passes.
+redemption live here, where every signup passes: `AccountAdapter` for the
+form, `SocialAccountAdapter` for a signup through a provider (GitHub), which
+carries the code remembered from the invite link it started from.
 """
 
 import hashlib
 import logging
 
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.core.exceptions import ImmediateHttpResponse
+from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
+from allauth.socialaccount.models import SocialApp
 from django.core.cache import cache
 from django.db import transaction
+from django.http import Http404
+from django.shortcuts import render
 
 from referrals import errors, services, sightings
 from referrals.models import Campaign
 from referrals.session import SESSION_CODE_KEY, forget_code, remembered_code
 from referrals.throttle import client_ip
 
-__all__ = ["SESSION_CODE_KEY", "AccountAdapter", "pending_code"]
+__all__ = ["SESSION_CODE_KEY", "AccountAdapter", "SocialAccountAdapter", "pending_code"]
 
 logger = logging.getLogger(__name__)
 
@@ -46,19 +53,7 @@ class AccountAdapter(DefaultAccountAdapter):
             user = super().save_user(request, user, form, commit=commit)
             if not commit:
                 return user
-            code = pending_code(request, form)
-            if code:
-                services.redeem_invite(
-                    code=code,
-                    user=user,
-                    signup_ip=client_ip(request) if request is not None else None,
-                    opened_by=sightings.own_link_openers(request),
-                )
-            else:
-                campaign = Campaign.default()
-                if campaign.code_required:
-                    raise errors.UnknownCode()
-                services.join_without_code(campaign=campaign, user=user)
+            join(request, user, pending_code(request, form))
         forget_code(request)
         return user
 
@@ -84,3 +79,65 @@ class AccountAdapter(DefaultAccountAdapter):
         for member in email_address.user.memberships.select_related("campaign"):
             services.check_activation(member=member)
         return confirmed
+
+
+def join(request, user, code: str) -> None:
+    """Hang a just-saved `user` under the owner of `code`, or make a seed member if no
+    code is needed; InviteRefused otherwise. Runs inside the signup's transaction."""
+    if code:
+        services.redeem_invite(
+            code=code,
+            user=user,
+            signup_ip=client_ip(request) if request is not None else None,
+            opened_by=sightings.own_link_openers(request),
+        )
+        return
+    campaign = Campaign.default()
+    if campaign.code_required:
+        raise errors.UnknownCode()
+    services.join_without_code(campaign=campaign, user=user)
+
+
+class SocialAccountAdapter(DefaultSocialAccountAdapter):
+    """A signup through GitHub passes the same gate, with the code from the invite link."""
+
+    def get_app(self, request, provider, client_id=None):
+        # The provider is installed but has no keys: its URLs are not there.
+        try:
+            return super().get_app(request, provider, client_id=client_id)
+        except SocialApp.DoesNotExist:
+            raise Http404("This way of signing in is not set up.") from None
+
+    def is_open_for_signup(self, request, sociallogin) -> bool:
+        campaign = Campaign.default()
+        if not campaign.code_required:
+            return campaign.is_open
+        code = remembered_code(request)
+        if not code:
+            return False  # account/signup_closed.html says how to get in
+        try:
+            services.check_redeemable(services.find_invite(code))
+        except errors.InviteRefused as refused:
+            raise ImmediateHttpResponse(_refused(request, refused)) from None
+        return True
+
+    def save_user(self, request, sociallogin, form=None):
+        try:
+            with transaction.atomic():
+                user = super().save_user(request, sociallogin, form=form)
+                if form is None:
+                    # With a form, allauth called AccountAdapter.save_user, which joined.
+                    join(request, user, remembered_code(request))
+        except errors.InviteRefused as refused:
+            # The last use went to someone else since the gate looked: the
+            # transaction rolled back, so no account and no social link exist.
+            raise ImmediateHttpResponse(_refused(request, refused)) from None
+        forget_code(request)
+        if form is None:
+            for member in user.memberships.select_related("campaign"):
+                services.check_activation(member=member)  # a verified GitHub address
+        return user
+
+
+def _refused(request, refused: errors.InviteRefused):
+    return render(request, "account/signup_closed.html", {"refusal": refused.message}, status=400)

@@ -69,6 +69,8 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "allauth",
     "allauth.account",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.github",
     "accounts",
     "referrals",
     "badges",
@@ -182,6 +184,22 @@ ACCOUNT_PREVENT_ENUMERATION = True
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Passalong] "
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = _site.scheme
+
+# Social signup (GitHub), through the same invite gate: off until both keys
+# are set (no app, no button, and /accounts/github/login/ answers 404).
+SOCIALACCOUNT_ADAPTER = "accounts.adapter.SocialAccountAdapter"
+SOCIALACCOUNT_PROVIDERS = {"github": {"SCOPE": ["user:email"]}}
+if env.str("GITHUB_CLIENT_ID", default="") and env.str("GITHUB_CLIENT_SECRET", default=""):
+    SOCIALACCOUNT_PROVIDERS["github"]["APPS"] = [
+        {"client_id": env.str("GITHUB_CLIENT_ID"), "secret": env.str("GITHUB_CLIENT_SECRET")}
+    ]
+SOCIALACCOUNT_QUERY_EMAIL = True
+# An address GitHub calls verified counts as verified here (activation needs one).
+SOCIALACCOUNT_EMAIL_VERIFICATION = "mandatory"
+# Never log into an existing account because a provider reports its address:
+# connecting a provider is done while logged in.
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = False
+SOCIALACCOUNT_LOGIN_ON_GET = False  # starting a login is a POST (CSRF-checked)
 
 # --- E-mail -------------------------------------------------------------------
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
