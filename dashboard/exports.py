@@ -70,11 +70,11 @@ def in_batches(queryset: QuerySet, fields: list[str], batch: int = BATCH) -> Ite
         last = rows[-1][0]
 
 
-def _when(value: datetime | None) -> str:
+def iso_time(value: datetime | None) -> str:
     return value.astimezone(UTC).isoformat() if value else ""
 
 
-def _csv(header: list[str], rows: Iterable[tuple]) -> Iterator[str]:
+def csv_lines(header: list[str], rows: Iterable[tuple]) -> Iterator[str]:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(header)
@@ -94,12 +94,12 @@ def members_csv(campaign: Campaign, batch: int = BATCH) -> Iterator[str]:
     """The campaign's members, one row each, in id order."""
     fields = [*MEMBER_COLUMNS[:-1], "user__username"]  # the same columns, read from the rows
     for_csv = (
-        (pk, inviter or "", depth, number or "", _when(joined), _when(activated), down, kids,
+        (pk, inviter or "", depth, number or "", iso_time(joined), iso_time(activated), down, kids,
          active, safe_cell(username or ""))
         for pk, inviter, depth, number, joined, activated, down, kids, active, username
         in in_batches(Member.objects.filter(campaign=campaign), fields, batch)
     )  # fmt: skip
-    return _csv(MEMBER_COLUMNS, for_csv)
+    return csv_lines(MEMBER_COLUMNS, for_csv)
 
 
 def invites_csv(campaign: Campaign, batch: int = BATCH) -> Iterator[str]:
@@ -116,13 +116,13 @@ def invites_csv(campaign: Campaign, batch: int = BATCH) -> Iterator[str]:
     ]
     now = timezone.now()
     for_csv = (
-        (pk, owner or "", max_uses, uses, _when(created), _when(expires), _when(revoked),
+        (pk, owner or "", max_uses, uses, iso_time(created), iso_time(expires), iso_time(revoked),
          invite_status(uses=uses, max_uses=max_uses, expires_at=expires, revoked_at=revoked,
                        now=now, frozen_at=frozen))
         for pk, owner, max_uses, uses, created, expires, revoked, frozen
         in in_batches(Invite.objects.filter(campaign=campaign), fields, batch)
     )  # fmt: skip
-    return _csv(INVITE_COLUMNS, for_csv)
+    return csv_lines(INVITE_COLUMNS, for_csv)
 
 
 MODERATION_COLUMNS = ["at", "actor", "action", "member_id", "member", "reason", "details"]
@@ -136,11 +136,11 @@ def moderation_csv(campaign: Campaign) -> Iterator[str]:
         .order_by("at", "id")
         .iterator(chunk_size=2000)
     )
-    return _csv(
+    return csv_lines(
         MODERATION_COLUMNS,
         (
             (
-                _when(row.at),
+                iso_time(row.at),
                 safe_cell(row.actor_name),
                 row.action,
                 row.target_id,
@@ -210,7 +210,7 @@ def tree_graphml(campaign: Campaign, batch: int = BATCH) -> Iterator[str]:
             ("label", _xml_text(label)),
             ("join_number", number),
             ("depth", depth),
-            ("joined", _when(joined)),
+            ("joined", iso_time(joined)),
             ("activated", "true" if activated else "false"),
             ("downline_size", down),
             ("invitee_count", kids),

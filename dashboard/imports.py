@@ -325,6 +325,7 @@ def _import(job: ImportJob, attempt: int, valid: list[Row], rejected: list[dict]
                         recipient_name=plain_text(row.name)[:NAME_MAX],
                         note=job.note,
                         created_at=now,
+                        import_job_id=job.pk,
                     )
                     for row in chunk
                 ]

@@ -3,7 +3,16 @@ review and webhooks, all under /dashboard/<slug>/ (public URLs, do not rename)."
 
 from django.urls import path
 
-from .views import campaigns, explorer, exports, moderation, review, waitlist, webhooks
+from .views import (
+    campaigns,
+    explorer,
+    exports,
+    followup,
+    moderation,
+    review,
+    waitlist,
+    webhooks,
+)
 
 urlpatterns = [
     path("", campaigns.home, name="dashboard"),
@@ -26,6 +35,16 @@ urlpatterns = [
         "<slug:slug>/imports/<int:job_id>/rejected.csv",
         campaigns.import_report_csv,
         name="dashboard_import_report",
+    ),
+    path(
+        "<slug:slug>/imports/<int:job_id>/people.csv",
+        followup.people_csv,
+        name="dashboard_import_people",
+    ),
+    path(
+        "<slug:slug>/imports/<int:job_id>/resend/",
+        followup.resend,
+        name="dashboard_import_resend",
     ),
     path("<slug:slug>/waitlist/", waitlist.waitlist, name="dashboard_waitlist"),
     path("<slug:slug>/waitlist/waves/", waitlist.release, name="dashboard_wave"),

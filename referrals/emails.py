@@ -75,22 +75,26 @@ def resend_invite(*, invite: Invite) -> OutboundEmail:
         raise EmailRefused("This person has asked not to receive invites.")
     with transaction.atomic():
         Invite.objects.select_for_update().get(pk=invite.pk)
-        sender = (
-            Member.objects.select_for_update().select_related("campaign").get(pk=invite.owner_id)
-        )
-        if invites_sent_today(sender) >= sender.campaign.daily_email_limit:
-            raise EmailRefused(
-                "You've sent as many invite e-mails as you can today. Try again tomorrow."
+        sender = None
+        if invite.owner_id:  # a member's invite; a seed invite (an import's) has no sender
+            sender = (
+                Member.objects.select_for_update()
+                .select_related("campaign")
+                .get(pk=invite.owner_id)
             )
+            if invites_sent_today(sender) >= sender.campaign.daily_email_limit:
+                raise EmailRefused(
+                    "You've sent as many invite e-mails as you can today. Try again tomorrow."
+                )
         previous = list(invite.emails.filter(kind=OutboundEmail.Kind.INVITE).order_by("created_at"))
         if len(previous) >= MAX_SENDS_PER_INVITE:
             raise EmailRefused("This invite has been sent three times already.")
         if previous and previous[-1].created_at > timezone.now() - RESEND_AFTER:
             raise EmailRefused("You can resend an invite once a day. Try again tomorrow.")
-        return _queue_invite_email(invite, sender=invite.owner, number=len(previous) + 1)
+        return _queue_invite_email(invite, sender=sender, number=len(previous) + 1)
 
 
-def _queue_invite_email(invite: Invite, *, sender: Member, number: int) -> OutboundEmail:
+def _queue_invite_email(invite: Invite, *, sender: Member | None, number: int) -> OutboundEmail:
     row = OutboundEmail.objects.create(
         key=f"invite:{invite.pk}:{number}",
         kind=OutboundEmail.Kind.INVITE,

@@ -8,6 +8,7 @@ costs the same handful of queries as a small one.
 from __future__ import annotations
 
 import csv
+from itertools import islice
 
 from django.contrib import messages
 from django.db import transaction
@@ -21,7 +22,7 @@ from referrals import access, services
 from referrals.models import DailyStat, ImportJob, InviteGrant, Member
 from waitlist import services as waitlist_services
 
-from .. import exports, imports, stats
+from .. import exports, followup, imports, stats
 from ..forms import (
     BadgeSettingsForm,
     CampaignForm,
@@ -33,6 +34,7 @@ from ..guards import managed, marketer_required
 
 TOP_CONNECTORS = 15
 REPORT_ROWS_SHOWN = 500
+PEOPLE_SHOWN = 200
 
 
 @marketer_required
@@ -262,18 +264,25 @@ def import_upload(request, campaign):
 @managed
 def import_detail(request, campaign, job_id: int):
     job = get_object_or_404(ImportJob.objects.defer("content"), campaign=campaign, pk=job_id)
-    return render(
-        request,
-        "dashboard/import.html",
-        {
-            "campaign": campaign,
-            "current": "seed",
-            "job": job,
-            "progress": imports.progress(job),
-            "report": job.report[:REPORT_ROWS_SHOWN],
-            "report_cut": len(job.report) > REPORT_ROWS_SHOWN,
-        },
-    )
+    context = {
+        "campaign": campaign,
+        "current": "seed",
+        "job": job,
+        "progress": imports.progress(job),
+        "report": job.report[:REPORT_ROWS_SHOWN],
+        "report_cut": len(job.report) > REPORT_ROWS_SHOWN,
+    }
+    if job.status == ImportJob.Status.DONE:
+        stage = request.GET.get("stage", "")
+        stage = stage if stage in followup.STAGES else ""
+        shown = list(islice(followup.people(job, stage=stage), PEOPLE_SHOWN + 1))
+        context |= {
+            "summary": followup.summary(job),
+            "stage": stage,
+            "people": shown[:PEOPLE_SHOWN],
+            "people_cut": len(shown) > PEOPLE_SHOWN,
+        }
+    return render(request, "dashboard/import.html", context)
 
 
 @managed

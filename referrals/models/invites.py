@@ -55,6 +55,15 @@ class Invite(models.Model):
     unfrozen_at = models.DateTimeField(null=True, blank=True)
     # The page form this invite came from: a form posted twice makes one invite.
     submission = models.CharField(max_length=36, blank=True, default="", db_default="")
+    # The seed import that made this invite, for its follow-up (who opened, who joined).
+    import_job = models.ForeignKey(
+        "referrals.ImportJob",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="invites",
+        editable=False,
+    )
 
     objects = InviteQuerySet.as_manager()
 
@@ -73,6 +82,11 @@ class Invite(models.Model):
         ]
         indexes = [
             models.Index(fields=["owner", "-created_at"], name="invite_owner_idx"),
+            models.Index(
+                fields=["import_job", "id"],
+                condition=Q(import_job__isnull=False),
+                name="invite_import_idx",
+            ),
             # The review queue's frozen codes: a handful among a million invites.
             models.Index(
                 fields=["campaign", "frozen_at"],
