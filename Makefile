@@ -41,6 +41,7 @@ bench: $(VENV)/.installed-dev
 	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	$(PY) -m benchmarks.tree
 	$(PY) -m benchmarks.live
+	$(PY) -m benchmarks.figures
 	$(PY) -m benchmarks.badges
 
 audit: $(VENV)/.installed-dev

@@ -110,6 +110,34 @@ def _stored(name: str) -> dict:
     return {"source": f"figures.{name}", "allow_null": True, "read_only": True}
 
 
+class GenerationFiguresSerializer(serializers.Serializer):
+    generation = serializers.IntegerField(help_text="Depth in the tree; 0: seed members.")
+    members = serializers.IntegerField()
+    invites_sent = serializers.IntegerField(help_text="Member invites this generation created.")
+    invites_redeemed = serializers.IntegerField()
+    redemption_rate = serializers.FloatField(allow_null=True, help_text="null: none sent.")
+    activated = serializers.IntegerField()
+    activation_rate = serializers.FloatField(allow_null=True)
+
+
+class BranchFiguresSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(
+        choices=["seed", "connector"],
+        help_text="seed: a seed member with one of the biggest downlines; connector: one of "
+        "the members with most activated invitees.",
+    )
+    member_id = serializers.IntegerField(help_text="The branch's root (it and everyone below).")
+    display_name = serializers.CharField(source="member.name")
+    members = serializers.IntegerField()
+    invites_sent = serializers.IntegerField()
+    invites_redeemed = serializers.IntegerField()
+    redemption_rate = serializers.FloatField(allow_null=True, help_text="null: none sent.")
+    activated = serializers.IntegerField()
+    activation_rate = serializers.FloatField(allow_null=True)
+    k_factor = serializers.FloatField(help_text="Redeemed invites per member of the branch.")
+    avg_cycle_seconds = serializers.FloatField(allow_null=True)
+
+
 class CampaignStatsSerializer(serializers.Serializer):
     """Live counters plus the dashboard's stored figures (CampaignStats), null until built."""
 
@@ -134,6 +162,12 @@ class CampaignStatsSerializer(serializers.Serializer):
         **_stored("refreshed_at"), help_text="When these figures were built."
     )
     top_by_downline = TopConnectorSerializer(many=True, help_text="Live, from an index.")
+    generations = GenerationFiguresSerializer(
+        many=True, read_only=True, help_text="Conversion by generation (stored figures)."
+    )
+    branches = BranchFiguresSerializer(
+        many=True, read_only=True, help_text="Each listed branch's funnel (stored figures)."
+    )
 
 
 class ActivationReportSerializer(serializers.Serializer):

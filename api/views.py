@@ -17,7 +17,7 @@ from rest_framework import generics, status
 from rest_framework.exceptions import APIException, NotFound, PermissionDenied, ValidationError
 from rest_framework.response import Response
 
-from dashboard import stats
+from dashboard import branches, stats
 from referrals import access, emails, errors, services, tree
 from referrals.models import Campaign, Invite, Member
 
@@ -97,6 +97,10 @@ class CampaignStats(ManagedCampaignMixin, generics.GenericAPIView):
                     "members": campaign.members_counted,
                     "figures": figures,
                     "top_by_downline": tree.top_members(campaign, limit=5),
+                    "generations": (
+                        branches.generation_rows(figures.generation_figures) if figures else []
+                    ),
+                    "branches": branches.listed_branches(campaign) if figures else [],
                 }
             ).data
         )

@@ -1,10 +1,12 @@
-"""The dashboard's figures: rebuilt in the background, read as one row per page view.
+"""The dashboard's figures: kept up to date by adding what changed, read as one row per view.
 
-`refresh` scans a campaign's members, invites and redemptions with a handful
-of aggregate queries and stores the result in CampaignStats and DailyStat
-rows; Celery beat runs it every minute (`refresh_campaign_stats`, below).
-Pages never aggregate over members themselves: on a 1,000,000-member
-campaign a refresh takes seconds, a page view milliseconds.
+The figures live in CampaignStats, DailyStat and BranchFigures rows that
+the figures fold (`referrals.figures`) keeps: the fold task runs after
+every signup's tree fold, and Celery beat calls `refresh` every minute, so
+the figures follow the tables within seconds and a refresh costs what
+changed, not the campaign's size. `from_tables` computes them afresh from
+the tables with aggregate scans: the repair command's check and the tests'.
+Pages never aggregate over members themselves.
 
 Definitions (shown on the dashboard, keep them in step with DEFINITIONS):
 
@@ -33,7 +35,6 @@ import time
 
 from celery import shared_task
 from django.core.cache import cache
-from django.db import transaction
 from django.db.models import (
     Avg,
     Count,
@@ -49,6 +50,7 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from config.celery import enqueue_on_commit
+from referrals import figures, tree
 from referrals.models import (
     Campaign,
     CampaignStats,
@@ -58,6 +60,8 @@ from referrals.models import (
     Member,
     Redemption,
 )
+
+from . import branches
 
 logger = logging.getLogger(__name__)
 
@@ -85,6 +89,17 @@ DEFINITIONS = [
     ),
     ("Cycle time", "From a member invite's creation to its redemption, averaged."),
     (
+        "Conversion by generation",
+        "Each generation's member invites (by their owner's generation): sent, redeemed and "
+        "the redemption rate; and its members who became active ÷ its members.",
+    ),
+    (
+        "Branch",
+        "A member and everyone below them. Its figures are the campaign's, over the branch's "
+        "members and the invites they created; its K is redeemed invites ÷ members, its cycle "
+        "time averaged over the joins below the member.",
+    ),
+    (
         "Funnel",
         "Each stage is a subset of the one before: created → sent → opened (someone visited "
         "the invite page, or used the code) → redeemed → activated (someone it brought in "
@@ -93,45 +108,77 @@ DEFINITIONS = [
 ]
 
 
-def refresh(*, campaign: Campaign) -> CampaignStats:
-    """Recompute a campaign's CampaignStats and DailyStat rows from the tables (a few scans)."""
+def refresh(*, campaign: Campaign, rebuild: bool = False) -> CampaignStats:
+    """Bring a campaign's figures up to date and return them.
+
+    The figures are kept by the figures fold (referrals.figures), which adds
+    only what changed since the last fold; it runs after the tree's fold of
+    new members. A campaign without kept figures (new, or from before they
+    were kept), or any campaign if `rebuild`, is rebuilt from the tables.
+    """
     started = time.monotonic()
+    # New members into the tree (and their badges' event), then the figures.
+    tree.fold_tree()
+    if rebuild or not CampaignStats.objects.filter(campaign=campaign, folded=True).exists():
+        figures.rebuild(campaign)
+    CampaignStats.objects.filter(campaign=campaign).update(
+        refresh_seconds=round(time.monotonic() - started, 3)
+    )
+    cache.delete(_QUEUED_KEY.format(campaign.pk))
+    return CampaignStats.objects.get(campaign=campaign)
+
+
+def from_tables(campaign: Campaign) -> dict:
+    """Every figure computed afresh from the tables with aggregate scans: the check of the
+    kept figures (`manage.py rebuild_figures --check`, the tests), never a page's source."""
     members = Member.objects.filter(campaign=campaign)
-    figures = members.aggregate(
+    result = members.aggregate(
         members=Count("id"),
         seed_members=Count("id", filter=Q(inviter__isnull=True)),
         activated_members=Count("id", filter=Q(activated_at__isnull=False)),
         invited_members=Count("id", filter=Q(inviter__isnull=False)),
         deepest_generation=Max("depth"),
     )
-    figures["deepest_generation"] = figures["deepest_generation"] or 0
-    # Held or rejected credit is not "activated" here until a marketer approves:
-    # few rows (the held index), subtracted rather than joined into the scan.
-    figures["activated_members"] -= _uncredited_activations(campaign).count()
-    generations = {
-        str(row["depth"]): row["n"]
-        for row in members.order_by().values("depth").annotate(n=Count("id"))
+    result["deepest_generation"] = result["deepest_generation"] or 0
+    # Held or rejected credit is not "activated" until a marketer approves.
+    result["activated_members"] -= _uncredited_activations(campaign).count()
+    result |= _funnel(campaign)
+    result["avg_cycle_seconds"] = _avg_cycle_seconds(campaign)
+    result["generation_figures"] = branches.generation_figures_from_tables(campaign)
+    result["generations"] = {
+        depth: row["members"] for depth, row in result["generation_figures"].items()
     }
-    figures |= _funnel(campaign)
-    figures["avg_cycle_seconds"] = _avg_cycle_seconds(campaign)
-    daily = _daily(campaign)
-    figures |= {
-        "generations": generations,
-        "refreshed_at": timezone.now(),
-        "refresh_seconds": round(time.monotonic() - started, 3),
+    result["daily"] = {day: tuple(counts) for day, counts in _daily(campaign).items()}
+    return result
+
+
+def kept(campaign: Campaign) -> dict:
+    """The kept figures in `from_tables`' shape, to compare the two."""
+    stats = CampaignStats.objects.get(campaign=campaign)
+    result = {field: getattr(stats, field) for field in _COMPARED}
+    result["daily"] = {
+        d.day: (d.joined, d.activated)
+        for d in DailyStat.objects.filter(campaign=campaign)
+        if d.joined or d.activated
     }
-    with transaction.atomic():
-        stats, _ = CampaignStats.objects.update_or_create(campaign=campaign, defaults=figures)
-        DailyStat.objects.filter(campaign=campaign).delete()
-        DailyStat.objects.bulk_create(
-            [
-                DailyStat(campaign=campaign, day=day, joined=joined, activated=activated)
-                for day, (joined, activated) in sorted(daily.items())
-            ],
-            batch_size=1000,
-        )
-    cache.delete(_QUEUED_KEY.format(campaign.pk))
-    return stats
+    return result
+
+
+_COMPARED = [
+    "members",
+    "seed_members",
+    "activated_members",
+    "invited_members",
+    "deepest_generation",
+    "invites_created",
+    "invites_sent",
+    "invites_opened",
+    "invites_redeemed",
+    "invites_activated",
+    "avg_cycle_seconds",
+    "generation_figures",
+    "generations",
+]
 
 
 def is_due(campaign: Campaign, now=None) -> bool:
@@ -235,11 +282,12 @@ def current(campaign: Campaign) -> CampaignStats | None:
         return refresh_now_or_queue(campaign)
 
 
-def refresh_now_or_queue(campaign: Campaign) -> CampaignStats | None:
-    """The refresh rule: a small campaign is refreshed now (its figures returned), a big one
-    is queued for a worker (None), so no page view scans a big campaign's members."""
+def refresh_now_or_queue(campaign: Campaign, *, rebuild: bool = False) -> CampaignStats | None:
+    """The refresh rule: a small campaign is refreshed now (its figures returned; rebuilt from
+    the tables if `rebuild`, as "Refresh now" does), a big one is queued for a worker (None),
+    so no page view scans a big campaign's members."""
     if campaign.members_counted <= SYNC_REFRESH_MAX_MEMBERS:
-        return refresh(campaign=campaign)
+        return refresh(campaign=campaign, rebuild=rebuild)
     queue_refresh(campaign)
     return None
 

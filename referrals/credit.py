@@ -27,7 +27,7 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.db.models import F
 
-from . import addresses, events, sightings
+from . import addresses, events, figures, sightings
 from .models import Campaign, CreditDecision, Member, Redemption, Reward, RiskSignal
 
 
@@ -153,6 +153,11 @@ def hold(*, redemption_ids: list[int], evidence: dict) -> int:
     granted (approving cannot grant them twice: rewards are one per count).
     Call inside a transaction.
     """
+    # The members' rows first, as an activation locks them (then the redemption's):
+    # one lock order, so a flag racing an activation waits rather than deadlocks.
+    figures.bump_members(
+        Member.objects.filter(redemption__in=redemption_ids, redemption__credit=Credit.COUNTED)
+    )
     locked = list(
         Redemption.objects.select_for_update(of=("self",))
         .filter(pk__in=redemption_ids, credit=Credit.COUNTED)
@@ -226,6 +231,8 @@ def _decide(redemption: Redemption, by, reason: str, now: datetime, outcome: str
     with transaction.atomic():
         # The conditional UPDATE decides the race: one marketer changes the row,
         # the other finds it decided (and the one-to-one decision row agrees).
+        # The member's row first, in the order an activation locks them (see hold).
+        figures.bump_members(Member.objects.filter(redemption=redemption.pk))
         if not Redemption.objects.filter(pk=redemption.pk, credit=Credit.HELD).update(
             credit=outcome
         ):

@@ -12,7 +12,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from . import credit, outbox, tree
+from . import credit, figures, outbox, tree
 from .models import Invite, InviteEvent, Member, ModerationAction, Redemption
 
 Action = ModerationAction.Action
@@ -155,7 +155,7 @@ def _void_open_invites(where: Q) -> int:
     rows = list(_open_invites(where).values_list("id", "owner_id", "max_uses", "uses"))
     if not rows:
         return 0
-    Invite.objects.filter(pk__in=[r[0] for r in rows]).update(revoked_at=now)
+    Invite.objects.filter(pk__in=[r[0] for r in rows]).update(revoked_at=now, **figures.BUMP)
     InviteEvent.objects.bulk_create(
         [InviteEvent(invite_id=r[0], kind=InviteEvent.Kind.REVOKED, at=now) for r in rows]
     )

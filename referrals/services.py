@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from config.celery import enqueue_on_commit
 
-from . import addresses, codes, credit, errors, events, leaks, outbox, tree
+from . import addresses, codes, credit, errors, events, figures, leaks, outbox, tree
 from .models import (
     Campaign,
     Invite,
@@ -81,7 +81,9 @@ def redeem_invite(
         try:
             with transaction.atomic():
                 claimed = (
-                    Invite.objects.redeemable(now).filter(pk=invite.pk).update(uses=F("uses") + 1)
+                    Invite.objects.redeemable(now)
+                    .filter(pk=invite.pk)
+                    .update(uses=F("uses") + 1, **figures.BUMP)
                 )
         except IntegrityError:  # the CheckConstraint caught an over-use
             claimed = 0
@@ -243,7 +245,7 @@ def revoke_invite(*, invite: Invite) -> bool:
         if locked.revoked_at:
             return False
         locked.revoked_at = now
-        locked.save(update_fields=["revoked_at"])
+        Invite.objects.filter(pk=locked.pk).update(revoked_at=now, **figures.BUMP)
         unused = locked.max_uses - locked.uses
         if locked.owner_id and unused:
             Member.objects.filter(pk=locked.owner_id).update(
@@ -324,10 +326,17 @@ def activate_returned_member(user_id: int) -> int:
 def record_open(*, invite_id: int, visitor: str) -> None:
     """One "opened" event per visitor of an invite link; safe to call twice."""
     # The partial unique constraint turns a second open into a no-op.
-    InviteEvent.objects.bulk_create(
-        [InviteEvent(invite_id=invite_id, kind=InviteEvent.Kind.OPENED, visitor=visitor)],
-        ignore_conflicts=True,
-    )
+    with transaction.atomic():
+        InviteEvent.objects.bulk_create(
+            [InviteEvent(invite_id=invite_id, kind=InviteEvent.Kind.OPENED, visitor=visitor)],
+            ignore_conflicts=True,
+        )
+        # Its first "opened" moves a sent invite a stage on (the figures fold counts it).
+        figures.bump_invites(
+            Invite.objects.filter(
+                pk=invite_id, uses=0, revoked_at__isnull=True, fig_stage=figures.SENT
+            )
+        )
 
 
 @shared_task(name="referrals.tasks.record_invite_open", ignore_result=True)
@@ -391,7 +400,7 @@ def activate_member(*, member: Member) -> bool:
     now = timezone.now()
     with transaction.atomic():
         if not Member.objects.filter(pk=member.pk, activated_at__isnull=True).update(
-            activated_at=now
+            activated_at=now, **figures.BUMP
         ):
             return False
         member.activated_at = now

@@ -15,29 +15,21 @@ from dataclasses import dataclass
 
 from celery import shared_task
 from django.core.cache import cache
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Count, F, TextField, Value
 from django.db.models.functions import Concat, Substr
 
-from . import credit, events
+from . import credit, events, figures
 from .models import Campaign, Member
+from .treelock import lock_the_tree
 
 FOLD_BATCH = 5000
-# Any fixed 64-bit number; names the fold's advisory lock on PostgreSQL.
-_FOLD_LOCK_KEY = 0x7061_7373_616C_6F6E & 0x7FFF_FFFF_FFFF_FFFF
-
-
-def _lock_the_tree() -> None:
-    """One fold or move at a time (until the transaction ends); signups never take this lock."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_FOLD_LOCK_KEY])
 
 
 def fold_new_members(batch: int = FOLD_BATCH) -> int:
     """Count one batch of new members into the tree's counters; returns how many."""
     with transaction.atomic():
-        _lock_the_tree()
+        lock_the_tree()
         new = list(
             Member.objects.filter(tree_counted=False)
             .order_by("id")
@@ -68,10 +60,12 @@ def fold_all() -> int:
 
 @shared_task(name="referrals.tasks.fold_tree", ignore_result=True)
 def fold_tree() -> int:
-    """Task: fold every uncounted member into the counters, then tell consumers (join badges)."""
+    """Task: fold every uncounted member into the counters, tell consumers (join badges),
+    then bring the dashboard's figures up to date with what changed (referrals.figures)."""
     counted = fold_all()
     if counted:
         events.publish(events.MEMBERS_COUNTED, count=counted)
+    figures.fold_all()
     return counted
 
 
@@ -150,7 +144,7 @@ def move_subtree(*, member: Member, new_inviter: Member) -> Move:
     its new place by the next fold (_repair_stale_places).
     """
     with transaction.atomic():
-        _lock_the_tree()
+        lock_the_tree()
         ids = sorted({member.pk, new_inviter.pk})
         rows = Member.objects.select_for_update().select_related("campaign").in_bulk(ids)
         if len(rows) < len(ids):
@@ -170,9 +164,10 @@ def move_subtree(*, member: Member, new_inviter: Member) -> Move:
                 output_field=TextField(),
             ),
             depth=F("depth") + shift,
+            **figures.BUMP,  # a new generation for the dashboard's figures
         )
         Member.objects.filter(pk=moved.pk).update(
-            inviter_id=to.pk, ancestry=new_ancestry, depth=to.depth + 1
+            inviter_id=to.pk, ancestry=new_ancestry, depth=to.depth + 1, **figures.BUMP
         )
         # Only folded members are in the counters; the rest are folded at their new place.
         size = moved.downline_size + (1 if moved.tree_counted else 0)
@@ -190,6 +185,7 @@ def move_subtree(*, member: Member, new_inviter: Member) -> Move:
             moved.inviter_id = to.pk
             credit.count_for_inviter(moved)
         moved.inviter_id, moved.ancestry, moved.depth = to.pk, new_ancestry, to.depth + 1
+        figures.move_branch(member=moved, old_path=sorted(old_path), new_path=sorted(new_path))
         events.publish(events.MEMBER_MOVED, member=moved, gained=sorted(new_path - old_path))
     member.inviter_id, member.ancestry, member.depth = moved.inviter_id, new_ancestry, moved.depth
     return Move(members=below + 1, old_inviter_id=old_inviter_id)

@@ -8,6 +8,7 @@ costs the same handful of queries as a small one.
 from __future__ import annotations
 
 import csv
+from datetime import timedelta
 from itertools import islice
 
 from django.contrib import messages
@@ -22,7 +23,7 @@ from referrals import access, services
 from referrals.models import DailyStat, ImportJob, InviteGrant, Member
 from waitlist import services as waitlist_services
 
-from .. import exports, followup, imports, stats
+from .. import branches, exports, followup, imports, stats
 from ..forms import (
     BadgeSettingsForm,
     CampaignForm,
@@ -104,8 +105,22 @@ def campaign(request, campaign):
             "definitions": stats.DEFINITIONS,
             "connectors": connectors,
             "grant_form": GrantForm(),
+            "generation_rows": branches.generation_rows(figures.generation_figures),
+            "branch_rows": branch_rows(campaign, connectors),
+            "branch_kinds": BRANCH_KINDS,
         }
     return render(request, "dashboard/campaign.html", context)
+
+
+BRANCH_KINDS = [("seed", "Seed members' branches"), ("connector", "Top connectors' branches")]
+
+
+def branch_rows(campaign, connectors) -> list[dict]:
+    rows = branches.listed_branches(campaign, connectors)
+    for row in rows:
+        seconds = row["avg_cycle_seconds"]
+        row["cycle"] = stats.format_duration(timedelta(seconds=seconds)) if seconds else ""
+    return rows
 
 
 def live_headline(campaign, figures) -> list[dict]:
@@ -153,7 +168,7 @@ def connectors_chart(connectors: list[Member]) -> dict:
 @require_POST
 @managed
 def refresh(request, campaign):
-    if stats.refresh_now_or_queue(campaign) is not None:
+    if stats.refresh_now_or_queue(campaign, rebuild=True) is not None:
         messages.success(request, "Figures refreshed.")
     else:
         messages.success(request, "Refresh queued: the figures update within a minute or two.")

@@ -4,7 +4,7 @@ tree: campaigns and members; invites: invites, their events, redemptions and
 rewards; outbox: e-mail; dashboard: the marketers' figures, imports and grants.
 """
 
-from .dashboard import CampaignStats, DailyStat, ImportJob, InviteGrant
+from .dashboard import BranchFigures, CampaignStats, DailyStat, ImportJob, InviteGrant
 from .invites import Invite, InviteEvent, InviteQuerySet, Redemption, Reward, invite_status
 from .moderation import ModerationAction
 from .outbox import DoNotInvite, OutboundEmail
@@ -12,6 +12,7 @@ from .risk import CreditDecision, RiskSignal, SeenNetwork
 from .tree import Campaign, Member, MemberQuerySet
 
 __all__ = [
+    "BranchFigures",
     "Campaign",
     "CampaignStats",
     "CreditDecision",

@@ -32,8 +32,17 @@ class CampaignStats(models.Model):
     invites_activated = models.PositiveIntegerField(default=0)
     invited_members = models.PositiveIntegerField(default=0)
     avg_cycle_seconds = models.FloatField(null=True, blank=True)
+    # Kept by the figures fold (referrals.figures), which adds what changed; the
+    # average cycle time is their quotient. `folded`: built by a rebuild and
+    # kept since (a row from before incremental figures is rebuilt first).
+    cycle_total_us = models.BigIntegerField(default=0, db_default=0)
+    cycle_count = models.PositiveIntegerField(default=0, db_default=0)
+    folded = models.BooleanField(default=False, db_default=False)
     # {"0": members at depth 0, "1": ...}: the members-per-generation chart.
     generations = models.JSONField(default=dict)
+    # Conversion by generation: {"<depth>": {members, activated, invites_sent,
+    # invites_redeemed}} (invites by their owner's generation).
+    generation_figures = models.JSONField(default=dict)
     refreshed_at = models.DateTimeField(default=timezone.now)
     refresh_seconds = models.FloatField(default=0)
 
@@ -154,3 +163,32 @@ class InviteGrant(models.Model):
 
     def __str__(self) -> str:
         return f"+{self.invites} to {self.member_id}"
+
+
+class BranchFigures(models.Model):
+    """A branch's funnel: a member and everyone below them, kept by the figures fold.
+
+    invites_sent, invites_redeemed: member invites of the branch's members;
+    activated: its activated members (credit counted or approved), itself
+    included; cycle_*: the joins of the members strictly below (their invite's
+    creation to its redemption), in microseconds, and how many.
+    """
+
+    member = models.OneToOneField(
+        Member, primary_key=True, on_delete=models.CASCADE, related_name="branch_figures"
+    )
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="+")
+    invites_sent = models.IntegerField(default=0)
+    invites_redeemed = models.IntegerField(default=0)
+    activated = models.IntegerField(default=0)
+    cycle_total_us = models.BigIntegerField(default=0)
+    cycle_count = models.IntegerField(default=0)
+    # The member's own counted invites (not its branch's): they sit at its generation.
+    own_invites_sent = models.IntegerField(default=0)
+    own_invites_redeemed = models.IntegerField(default=0)
+
+    class Meta:
+        verbose_name_plural = "branch figures"
+
+    def __str__(self) -> str:
+        return f"branch of {self.member_id}"

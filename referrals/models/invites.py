@@ -65,6 +65,12 @@ class Invite(models.Model):
         editable=False,
     )
 
+    # The dashboard's figures (referrals.figures), as on Member: the funnel
+    # stage this invite adds to them (at its owner's counted generation).
+    figures_version = models.PositiveIntegerField(default=1, db_default=1, editable=False)
+    figures_counted = models.PositiveIntegerField(default=0, db_default=0, editable=False)
+    fig_stage = models.PositiveSmallIntegerField(default=0, db_default=0, editable=False)
+
     objects = InviteQuerySet.as_manager()
 
     class Meta:
@@ -82,6 +88,11 @@ class Invite(models.Model):
         ]
         indexes = [
             models.Index(fields=["owner", "-created_at"], name="invite_owner_idx"),
+            models.Index(
+                fields=["campaign", "id"],
+                condition=~Q(figures_version=F("figures_counted")),
+                name="invite_figures_due_idx",
+            ),
             models.Index(
                 fields=["import_job", "id"],
                 condition=Q(import_job__isnull=False),

@@ -11,7 +11,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from ..fields import PlainCharField, PlainTextField
@@ -154,6 +154,16 @@ class Member(models.Model):
     downline_size = models.PositiveIntegerField(default=0, editable=False)
     tree_counted = models.BooleanField(default=False, editable=False)
 
+    # The dashboard's figures (referrals.figures): what this member adds to them
+    # now, and a version every change to it bumps. The figures fold counts rows
+    # whose version is ahead of the one counted, so nothing is read twice.
+    figures_version = models.PositiveIntegerField(default=1, db_default=1, editable=False)
+    figures_counted = models.PositiveIntegerField(default=0, db_default=0, editable=False)
+    fig_depth = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    fig_seed = models.BooleanField(default=False, db_default=False, editable=False)
+    fig_activated = models.BooleanField(default=False, db_default=False, editable=False)
+    fig_cycle_us = models.BigIntegerField(null=True, blank=True, editable=False)
+
     objects = MemberQuerySet.as_manager()
 
     class Meta:
@@ -186,6 +196,18 @@ class Member(models.Model):
             ),
             models.Index(
                 fields=["id"], condition=Q(tree_counted=False), name="member_uncounted_idx"
+            ),
+            # What the figures fold has yet to count, per campaign in id order.
+            models.Index(
+                fields=["campaign", "id"],
+                condition=~Q(figures_version=F("figures_counted")) & Q(tree_counted=True),
+                name="member_figures_due_idx",
+            ),
+            # The biggest seed branches (the dashboard's branch list).
+            models.Index(
+                fields=["campaign", "-downline_size", "id"],
+                condition=Q(inviter__isnull=True),
+                name="member_top_seed_idx",
             ),
         ]
 

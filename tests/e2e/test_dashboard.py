@@ -9,7 +9,7 @@ from django.core.management import call_command
 from dashboard import imports, stats
 from referrals.models import Campaign, ImportJob, Member
 
-from .conftest import DESKTOP
+from .conftest import ARTIFACTS, DESKTOP
 
 PASSWORD = "passalong-demo"  # seed_demo's logins
 
@@ -89,6 +89,17 @@ def test_a_marketer_reads_the_figures_and_seeds_a_campaign(live_server, browser,
     page.wait_for_function("[...document.querySelectorAll('canvas')].every(c => Chart.getChart(c))")
     assert page.inner_text("[data-kpi=members] dd") == "1,500"
     shoot(page, "dashboard-campaign-synthetic")
+    # The tree-native figures: one row per generation, seed and connector branches.
+    generations = page.locator("[data-testid=generations] tbody tr")
+    assert generations.count() == len(Campaign.objects.get(slug="synthetic").stats.generations)
+    assert page.locator("[data-branches=seed] tbody tr").count() >= 1
+    assert page.locator("[data-branches=connector] tbody tr").count() >= 1
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    for section in ("generations", "branches"):
+        page.locator(f"#{section}").screenshot(path=ARTIFACTS / f"dashboard-{section}.png")
+    # A branch's name leads to it in the tree explorer.
+    page.click("[data-branches=seed] tbody tr:first-child a")
+    page.wait_for_url(f"{live_server.url}/dashboard/synthetic/tree/?member=*")
 
     # Seed invitees from a CSV: the import page shows progress, then the report.
     page.goto(f"{live_server.url}/dashboard/default/seed/")
@@ -113,6 +124,10 @@ def test_a_marketer_reads_the_figures_and_seeds_a_campaign(live_server, browser,
     report = page.inner_text("[data-testid=report]")
     assert "not a valid e-mail address" in report
     assert "already a member of this campaign" in report
+    # The follow-up: Zoe's invite e-mail is queued or sent, and her status downloads.
+    stages = page.inner_text("[data-testid=stages]")
+    assert "Queued" in stages and "Active" in stages
+    assert "zoe@example.com" in page.inner_text("[data-testid=people]")
     shoot(page, "dashboard-import")
 
     assert [e for e in errors if "favicon.ico" not in e] == []

@@ -1,6 +1,7 @@
 """A hypothesis state machine drives the product's writes in random order and checks the tree.
 
-Steps: invite, join (invite someone who signs up at once), redeem (some from
+Steps: invite, join (invite someone who signs up at once), grow (a few joins
+and activations at once), redeem (some from
 a throwaway address, so credit is held),
 verify, activate, approve or reject held credit, freeze and unfreeze a code,
 revoke, revoke the right to invite, ban, flag a subtree (its credit held),
@@ -12,7 +13,11 @@ deleted), and fold. After every step:
 - every invite's uses equal its redemptions and never exceed its limit;
 - after a fold, downline counts equal a brute-force count;
 - no credit without a verified, activated, unheld invitee: each inviter's
-  activated-invitee count equals the invitees who are all three.
+  activated-invitee count equals the invitees who are all three;
+- after a fold, the dashboard's figures kept by adding what changed
+  (referrals.figures: the funnel, members, activations, cycle time, each
+  generation, each day, every member's branch) equal the same figures
+  computed afresh from the tables.
 """
 
 import contextlib
@@ -28,8 +33,9 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
-from referrals import credit, errors, leaks, moderation, services, tree
-from referrals.models import Campaign, Invite, Member, Redemption
+from dashboard import branches, stats
+from referrals import credit, errors, figures, leaks, moderation, services, tree
+from referrals.models import BranchFigures, Campaign, Invite, Member, Redemption
 
 User = get_user_model()
 
@@ -49,6 +55,9 @@ class TreeMachine(RuleBasedStateMachine):
         # Two seeds: moves go within one tree and from one to the other.
         for code in services.create_seed_codes(campaign=self.campaign, count=2, uses=1):
             services.redeem_invite(code=code.code, user=self._user(verified=True))
+        # The figures are built once, then kept by folding what changes.
+        tree.fold_all()
+        figures.rebuild(self.campaign)
 
     def _user(self, *, verified: bool, disposable: bool = False):
         self.n += 1
@@ -92,6 +101,14 @@ class TreeMachine(RuleBasedStateMachine):
         user = self._user(verified=verified, disposable=disposable)
         services.redeem_invite(code=invite.code, user=user, signup_ip=f"203.0.{i}.7")
 
+    @rule(i=st.lists(st.integers(0, 50), min_size=2, max_size=6))
+    def grow(self, i):
+        """A few people join at once, under members picked anywhere (bigger trees to move)."""
+        for n, pick in enumerate(i):
+            self.join(pick, verified=n % 3 != 2, disposable=n % 4 == 3)
+            if n % 2 == 0 and Member.objects.filter(activated_at__isnull=True).exists():
+                self.activate(pick)
+
     @precondition(lambda self: Invite.objects.exists())
     @rule(i=st.integers(0, 50), verified=st.booleans(), disposable=st.booleans())
     def redeem(self, i, verified, disposable):
@@ -101,6 +118,12 @@ class TreeMachine(RuleBasedStateMachine):
         user = self._user(verified=verified, disposable=disposable)
         with contextlib.suppress(errors.InviteRefused):
             services.redeem_invite(code=invite.code, user=user, signup_ip=f"198.51.{i}.9")
+
+    @precondition(lambda self: Invite.objects.exists())
+    @rule(i=st.integers(0, 50), visitor=st.integers(0, 3))
+    def open_link(self, i, visitor):
+        invite = self.pick(list(Invite.objects.order_by("id")), i)
+        services.record_open(invite_id=invite.pk, visitor=f"visitor-{visitor}")
 
     @precondition(lambda self: EmailAddress.objects.filter(verified=False).exists())
     @rule(i=st.integers(0, 50))
@@ -208,6 +231,23 @@ class TreeMachine(RuleBasedStateMachine):
                 parent = members[parent].inviter_id
         for m in members.values():
             assert m.downline_size == below[m.pk], (m.pk, m.downline_size, below[m.pk])
+        figures.fold_all()
+        kept, fresh = stats.kept(self.campaign), stats.from_tables(self.campaign)
+        # (an average of durations is rounded to the microsecond by the database)
+        assert kept.pop("avg_cycle_seconds") == pytest.approx(
+            fresh.pop("avg_cycle_seconds"), abs=1e-5
+        )
+        assert kept == {key: fresh[key] for key in kept}
+        for m in members.values():
+            expected = branches.branch_figures_from_tables(m)
+            got = BranchFigures.objects.filter(member=m).first() or BranchFigures(member=m)
+            cycle = got.cycle_total_us / got.cycle_count / 1e6 if got.cycle_count else None
+            assert (got.invites_sent, got.invites_redeemed, got.activated) == (
+                expected["invites_sent"],
+                expected["invites_redeemed"],
+                expected["activated"],
+            ), m.pk
+            assert cycle == pytest.approx(expected["avg_cycle_seconds"], abs=1e-5), m.pk
 
     def teardown(self):
         transaction.set_rollback(True)
