@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import re
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from dashboard.branches import branch_of
 from referrals.ids import MAX_ID
 from referrals.models import Campaign, Invite, Member
 
@@ -56,10 +58,24 @@ class CampaignSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class MemberBranchSerializer(serializers.Serializer):
+    """The member's branch (it and everyone below), as the dashboard's Branches table."""
+
+    members = serializers.IntegerField()
+    invites_sent = serializers.IntegerField()
+    invites_redeemed = serializers.IntegerField()
+    redemption_rate = serializers.FloatField(allow_null=True, help_text="null: none sent.")
+    activated = serializers.IntegerField()
+    activation_rate = serializers.FloatField(allow_null=True)
+    k_factor = serializers.FloatField(allow_null=True, help_text="Redeemed invites per member.")
+    avg_cycle_seconds = serializers.FloatField(allow_null=True)
+
+
 class MemberSerializer(serializers.ModelSerializer):
     inviter_id = serializers.IntegerField(read_only=True, allow_null=True)
     display_name = serializers.CharField(source="name", read_only=True)
     username = serializers.SerializerMethodField()
+    branch = serializers.SerializerMethodField()
     joined = serializers.DateTimeField(source="joined_at", read_only=True)
     activated = serializers.DateTimeField(
         source="activated_at", read_only=True, allow_null=True, help_text="Null: not active yet."
@@ -79,11 +95,17 @@ class MemberSerializer(serializers.ModelSerializer):
             "downline_size",
             "display_name",
             "username",
+            "branch",
         ]
         read_only_fields = fields
 
     def get_username(self, member: Member) -> str | None:
         return member.user.username if member.user_id else None
+
+    @extend_schema_field(MemberBranchSerializer)
+    def get_branch(self, member: Member) -> dict:
+        # Kept by the figures fold: the same numbers as the dashboard, read with the member.
+        return branch_of(member)
 
 
 class MemberFilterSerializer(serializers.Serializer):

@@ -37,7 +37,9 @@ def _member_of(campaign: Campaign, member_id: int) -> Member:
     if member_id > s.MAX_ID:
         raise NotFound("No such member in this campaign.")
     try:
-        return Member.objects.select_related("user").get(campaign=campaign, pk=member_id)
+        return Member.objects.select_related("user", "branch_figures").get(
+            campaign=campaign, pk=member_id
+        )
     except Member.DoesNotExist:
         raise NotFound("No such member in this campaign.") from None
 
@@ -120,7 +122,9 @@ class MemberList(ManagedCampaignMixin, generics.ListAPIView):
     def get_queryset(self):
         query = s.MemberFilterSerializer(data=self.request.query_params)
         query.is_valid(raise_exception=True)
-        members = Member.objects.filter(campaign=self.get_campaign()).select_related("user")
+        members = Member.objects.filter(campaign=self.get_campaign()).select_related(
+            "user", "branch_figures"
+        )
         if "inviter" in query.validated_data:
             # The (inviter, id) index: a range scan in paging order.
             members = members.filter(inviter_id=query.validated_data["inviter"])
@@ -147,7 +151,7 @@ class MemberAncestors(ManagedCampaignMixin, generics.ListAPIView):
         # Primary-key lookups of the ids in the member's materialized path.
         return Member.objects.filter(
             pk__in=member.ancestor_ids(), campaign_id=member.campaign_id
-        ).select_related("user")
+        ).select_related("user", "branch_figures")
 
 
 @extend_schema(tags=["members"], summary="A member's direct invitees, in joining order")
@@ -156,7 +160,7 @@ class MemberInvitees(ManagedCampaignMixin, generics.ListAPIView):
 
     def get_queryset(self):
         member = _member_of(self.get_campaign(), self.kwargs["member_id"])
-        return Member.objects.filter(inviter=member).select_related("user")
+        return Member.objects.filter(inviter=member).select_related("user", "branch_figures")
 
 
 @extend_schema(
@@ -187,7 +191,7 @@ class ActivationReport(ManagedCampaignMixin, generics.GenericAPIView):
             member = _member_of(campaign, report.validated_data["member_id"])
         else:
             member = get_object_or_404(
-                Member.objects.select_related("user"),
+                Member.objects.select_related("user", "branch_figures"),
                 campaign=campaign,
                 user__username=report.validated_data["username"],
             )

@@ -159,24 +159,32 @@ def listed_branches(campaign: Campaign, connectors=None) -> list[dict]:
     (two with `connectors`, see listed_roots)."""
     roots = listed_roots(campaign, connectors)
     kept = BranchFigures.objects.in_bulk([root.pk for _, root in roots])
-    rows = []
-    for kind, root in roots:
-        branch = kept.get(root.pk) or BranchFigures(member=root)
-        members = root.downline_size + 1
-        cycle = branch.cycle_total_us / branch.cycle_count / 1e6 if branch.cycle_count else None
-        rows.append(
-            {
-                "kind": kind,
-                "member_id": root.pk,
-                "member": root,
-                "members": members,
-                "invites_sent": branch.invites_sent,
-                "invites_redeemed": branch.invites_redeemed,
-                "activated": branch.activated,
-                "avg_cycle_seconds": cycle,
-                "redemption_rate": rate(branch.invites_redeemed, branch.invites_sent),
-                "activation_rate": rate(branch.activated, members),
-                "k_factor": rate(branch.invites_redeemed, members),
-            }
-        )
-    return rows
+    return [
+        {"kind": kind, "member_id": root.pk, "member": root, **_figures(root, kept.get(root.pk))}
+        for kind, root in roots
+    ]
+
+
+def branch_of(member: Member) -> dict:
+    """One member's branch figures, from its kept row (select_related("branch_figures"))."""
+    try:
+        kept = member.branch_figures
+    except BranchFigures.DoesNotExist:
+        kept = None
+    return _figures(member, kept)
+
+
+def _figures(root: Member, kept: BranchFigures | None) -> dict:
+    branch = kept or BranchFigures(member=root)
+    members = root.downline_size + 1
+    cycle = branch.cycle_total_us / branch.cycle_count / 1e6 if branch.cycle_count else None
+    return {
+        "members": members,
+        "invites_sent": branch.invites_sent,
+        "invites_redeemed": branch.invites_redeemed,
+        "activated": branch.activated,
+        "avg_cycle_seconds": cycle,
+        "redemption_rate": rate(branch.invites_redeemed, branch.invites_sent),
+        "activation_rate": rate(branch.activated, members),
+        "k_factor": rate(branch.invites_redeemed, members),
+    }

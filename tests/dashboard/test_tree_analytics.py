@@ -204,3 +204,21 @@ def test_the_repair_command_finds_drift_and_rebuilds(campaign, grown):
     call_command("rebuild_figures", "--campaign", "default", stdout=io.StringIO())
     call_command("rebuild_figures", "--check", stdout=io.StringIO())  # no drift left
     kept_equals_fresh(campaign)
+
+
+def test_the_api_gives_each_seed_member_s_branch_with_the_member(mara_api, campaign, grown):
+    """Every member carries its branch: /members/?depth=0 lists each seed member's funnel."""
+    stats.refresh(campaign=campaign)
+    body = mara_api.get("/api/v1/campaigns/default/members/", {"depth": 0}).json()
+    seeds = {row["id"]: row["branch"] for row in body["results"]}
+    assert set(seeds) == {grown["alice"].pk, grown["sid"].pk}
+    for member in Member.objects.filter(pk__in=seeds):
+        expected = branches.branch_figures_from_tables(member)
+        assert {key: seeds[member.pk][key] for key in FIGURES} == {
+            key: expected[key] for key in FIGURES
+        }
+    assert seeds[grown["alice"].pk]["k_factor"] == 0.75
+    leaf = mara_api.get(f"/api/v1/campaigns/default/members/{grown['dave'].pk}/").json()
+    # dave: active, no invites of his own, nobody below.
+    assert (leaf["branch"]["members"], leaf["branch"]["activated"]) == (1, 1)
+    assert (leaf["branch"]["invites_sent"], leaf["branch"]["redemption_rate"]) == (0, None)
