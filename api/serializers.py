@@ -142,7 +142,9 @@ class GenerationFiguresSerializer(serializers.Serializer):
     activation_rate = serializers.FloatField(allow_null=True)
 
 
-class BranchFiguresSerializer(serializers.Serializer):
+class BranchFiguresSerializer(MemberBranchSerializer):
+    """A listed branch: the member's branch figures, with why it is listed and whose it is."""
+
     kind = serializers.ChoiceField(
         choices=["seed", "connector"],
         help_text="seed: a seed member with one of the biggest downlines; connector: one of "
@@ -150,14 +152,6 @@ class BranchFiguresSerializer(serializers.Serializer):
     )
     member_id = serializers.IntegerField(help_text="The branch's root (it and everyone below).")
     display_name = serializers.CharField(source="member.name")
-    members = serializers.IntegerField()
-    invites_sent = serializers.IntegerField()
-    invites_redeemed = serializers.IntegerField()
-    redemption_rate = serializers.FloatField(allow_null=True, help_text="null: none sent.")
-    activated = serializers.IntegerField()
-    activation_rate = serializers.FloatField(allow_null=True)
-    k_factor = serializers.FloatField(help_text="Redeemed invites per member of the branch.")
-    avg_cycle_seconds = serializers.FloatField(allow_null=True)
 
 
 class CampaignStatsSerializer(serializers.Serializer):

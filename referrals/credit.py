@@ -155,7 +155,7 @@ def hold(*, redemption_ids: list[int], evidence: dict) -> int:
     """
     # The members' rows first, as an activation locks them (then the redemption's):
     # one lock order, so a flag racing an activation waits rather than deadlocks.
-    figures.bump_members(
+    figures.bump(
         Member.objects.filter(redemption__in=redemption_ids, redemption__credit=Credit.COUNTED)
     )
     locked = list(
@@ -232,7 +232,7 @@ def _decide(redemption: Redemption, by, reason: str, now: datetime, outcome: str
         # The conditional UPDATE decides the race: one marketer changes the row,
         # the other finds it decided (and the one-to-one decision row agrees).
         # The member's row first, in the order an activation locks them (see hold).
-        figures.bump_members(Member.objects.filter(redemption=redemption.pk))
+        figures.bump(Member.objects.filter(redemption=redemption.pk))
         if not Redemption.objects.filter(pk=redemption.pk, credit=Credit.HELD).update(
             credit=outcome
         ):

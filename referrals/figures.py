@@ -85,11 +85,8 @@ DUE = ~Q(figures_version=F("figures_counted"))
 BUMP = {"figures_version": F("figures_version") + 1}
 
 
-def bump_members(queryset) -> int:
-    return queryset.update(**BUMP)
-
-
-def bump_invites(queryset) -> int:
+def bump(queryset) -> int:
+    """Say that these members' or invites' contributions may have changed; how many rows."""
     return queryset.update(**BUMP)
 
 
@@ -301,7 +298,7 @@ def _fold_members(changes: _Changes, campaign_id: int, batch: int) -> int:
     _update_rows(Member, _MEMBER_COLUMNS, written)
     if invites_to_bump:
         # The redeemed invite's "activated" stage follows its redeemer's counted activation.
-        bump_invites(Invite.objects.filter(redemptions__member_id__in=invites_to_bump))
+        bump(Invite.objects.filter(redemptions__member_id__in=invites_to_bump))
     return len(rows)
 
 

@@ -332,7 +332,7 @@ def record_open(*, invite_id: int, visitor: str) -> None:
             ignore_conflicts=True,
         )
         # Its first "opened" moves a sent invite a stage on (the figures fold counts it).
-        figures.bump_invites(
+        figures.bump(
             Invite.objects.filter(
                 pk=invite_id, uses=0, revoked_at__isnull=True, fig_stage=figures.SENT
             )
