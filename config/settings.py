@@ -6,6 +6,7 @@ DEBUG=0, SECRET_KEY, DATABASE_URL, CELERY_BROKER_URL, CACHE_URL, SITE_URL ...
 """
 
 import hashlib
+import ipaddress
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -32,6 +33,21 @@ def _env_int(name: str, default: int, minimum: int = 0) -> int:
     if value < minimum:
         raise ImproperlyConfigured(f"{name} must be at least {minimum}, got {value}")
     return value
+
+
+def _env_networks(name: str) -> list:
+    """Comma-separated networks in CIDR notation (a bare address is just that address)."""
+    networks = []
+    for item in env.list(name, default=[]):
+        if not item.strip():
+            continue
+        try:
+            networks.append(ipaddress.ip_network(item.strip(), strict=False))
+        except ValueError:
+            raise ImproperlyConfigured(
+                f"{name}: {item.strip()!r} is not a network (write e.g. 10.0.0.0/8, ::1)"
+            ) from None
+    return networks
 
 
 DEBUG = _env_bool("DEBUG", True)
@@ -82,11 +98,14 @@ INSTALLED_APPS = [
     "webhooks",
     "dashboard",
     "waitlist",
+    "ops",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # The request id, the latency by route and the request's log line (static files aside).
+    "ops.middleware.RequestMiddleware",
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -96,6 +115,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "referrals.middleware.MemberVisitMiddleware",
+    # After a write, this browser reads from the primary for a while (read-replica routing).
+    "referrals.replica.PinAfterWriteMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -141,6 +162,23 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     _test_name = f"passalong-test-{hashlib.sha256(_test_key).hexdigest()[:8]}.sqlite3"
     DATABASES["default"].setdefault("TEST", {"NAME": str(_test_dir / _test_name)})
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# A read replica for the dashboard's, the exports' and the API's list reads
+# (referrals/replica.py says which and when). Unset, the alias mirrors the
+# primary and no read goes to it; tests switch REPLICA_READS on against it.
+_replica_url = env.str("DATABASE_REPLICA_URL", default="")
+if _replica_url:
+    DATABASES["replica"] = env.db_url_config(_replica_url)
+    if DATABASES["replica"]["ENGINE"] == "django.db.backends.postgresql":
+        DATABASES["replica"].setdefault("CONN_MAX_AGE", 60)
+        DATABASES["replica"]["CONN_HEALTH_CHECKS"] = True
+else:
+    DATABASES["replica"] = {**DATABASES["default"]}
+DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+DATABASE_ROUTERS = ["referrals.replica.ReplicaRouter"]
+REPLICA_READS = bool(_replica_url)
+# After a POST, how long this browser reads from the primary (so it sees its own write).
+REPLICA_PIN_SECONDS = _env_int("REPLICA_PIN_SECONDS", 10, minimum=1)
 
 # --- Cache ------------------------------------------------------------------
 _cache_url = env.str("CACHE_URL", default="locmemcache://passalong")
@@ -376,9 +414,39 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
+# --- Operations (ops/): /metrics and the logs -----------------------------------
+# /metrics answers 404 unless a bearer token or an allow-list of networks is set;
+# with both, a scraper needs both (docs/operations.md, "Metrics and logs").
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+if METRICS_TOKEN and len(METRICS_TOKEN) < 16:
+    raise ImproperlyConfigured("METRICS_TOKEN must be at least 16 characters")
+METRICS_ALLOW = _env_networks("METRICS_ALLOW")
+# prometheus-client reads it from the environment itself; checked here so a typo
+# stops the site at start rather than failing the first request that counts.
+PROMETHEUS_MULTIPROC_DIR = env.str("PROMETHEUS_MULTIPROC_DIR", default="")
+if PROMETHEUS_MULTIPROC_DIR and not Path(PROMETHEUS_MULTIPROC_DIR).is_dir():
+    raise ImproperlyConfigured(
+        f"PROMETHEUS_MULTIPROC_DIR={PROMETHEUS_MULTIPROC_DIR!r} is not a directory"
+    )
+
+# JSON lines in production, readable text for `make run` (ops/logging.py).
+LOG_FORMAT = env.str("LOG_FORMAT", default="plain" if DEBUG else "json")
+if LOG_FORMAT not in {"json", "plain"}:
+    raise ImproperlyConfigured(f"LOG_FORMAT={LOG_FORMAT!r} must be json or plain")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "handlers": {"console": {"()": "ops.logging.console_handler", "renderer": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="WARNING")},
+    "loggers": {
+        # One line per request and per task, whatever LOG_LEVEL says of the rest
+        # (ACCESS_LOG_LEVEL=WARNING silences them: in-process benchmarks).
+        "passalong.request": {"level": env.str("ACCESS_LOG_LEVEL", default="INFO")},
+        "passalong.task": {"level": env.str("ACCESS_LOG_LEVEL", default="INFO")},
+        # Django's records reach the console through the root's handler only, which
+        # names routes instead of paths (Django's own DEBUG console would print paths).
+        "django": {"handlers": [], "level": "INFO"},
+        # Its 4xx warnings ("Not Found: ...") repeat the request's line, without its id.
+        "django.request": {"level": "ERROR"},
+    },
 }

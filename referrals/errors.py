@@ -4,9 +4,15 @@ from __future__ import annotations
 
 from django.utils import formats
 
+from . import events
+
 
 class InviteRefused(Exception):
-    """An invite code that cannot be used right now; `message` is shown to the visitor."""
+    """An invite code that cannot be used right now; `message` is shown to the visitor.
+
+    One is made only to be raised, so making one is the refusal: it is published
+    (events.INVITE_REFUSED) for the operator's counts, wherever the gate said no.
+    """
 
     reason = "refused"
     http_status = 410
@@ -14,6 +20,7 @@ class InviteRefused(Exception):
     def __init__(self, message: str):
         super().__init__(message)
         self.message = message
+        events.publish(events.INVITE_REFUSED, reason=self.reason)
 
 
 class UnknownCode(InviteRefused):

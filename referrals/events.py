@@ -25,6 +25,9 @@ CREDIT_RELEASED = "credit.released"  # member: an approved invitee now counts fo
 # member: a Member moved under another inviter with its subtree; gained: the ids of
 # the members whose counters grew (the new inviter and the new path's ancestors)
 MEMBER_MOVED = "member.moved"
+# For the operator's counts (ops): nothing in the product follows from these.
+INVITE_REFUSED = "invite.refused"  # reason: an errors.InviteRefused's reason, as it is raised
+BADGE_SERVED = "badge.served"  # cached: True when a badge image came from the render cache
 
 KNOWN = frozenset(
     {
@@ -34,6 +37,8 @@ KNOWN = frozenset(
         BADGE_AWARDED,
         CREDIT_RELEASED,
         MEMBER_MOVED,
+        INVITE_REFUSED,
+        BADGE_SERVED,
     }
 )
 

@@ -44,12 +44,15 @@ def fold_lag() -> dict:
     fold has not counted yet; each count stops at LAG_COUNT_CAP."""
     uncounted = Member.objects.filter(tree_counted=False)
     oldest = uncounted.order_by("id").values_list("joined_at", flat=True).first()
-    due_members = Member.objects.filter(figures.DUE, tree_counted=True)
+    # Ordered as the partial indexes are: PostgreSQL cannot estimate "version <> counted"
+    # and would otherwise scan the whole table for the LIMIT (230 ms at 1,000,000 members).
+    due_members = Member.objects.filter(figures.DUE, tree_counted=True).order_by("campaign", "id")
+    due_invites = Invite.objects.filter(figures.DUE).order_by("campaign", "id")
     return {
         "members_behind": uncounted[:LAG_COUNT_CAP].count(),
         "seconds_behind": round((timezone.now() - oldest).total_seconds(), 1) if oldest else 0.0,
         "figures_rows_behind": due_members[:LAG_COUNT_CAP].count()
-        + Invite.objects.filter(figures.DUE)[:LAG_COUNT_CAP].count(),
+        + due_invites[:LAG_COUNT_CAP].count(),
     }
 
 

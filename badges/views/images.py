@@ -14,6 +14,7 @@ from django.core.cache import cache
 from django.db import connection
 from django.http import HttpResponse
 
+from referrals import events
 from referrals.models import Campaign, Member
 
 from .. import faces, fontwidths, render, rules
@@ -23,6 +24,10 @@ from ..models import Award, BadgeSetting, definition
 _User = Member._meta.get_field("user").related_model
 
 CACHE_SECONDS = 60  # numbers on a badge update within a minute
+# Caches (nginx, a CDN, browsers) may show a badge this long past its minute while
+# they fetch a fresh one, and for a day while the site is down.
+STALE_WHILE_REVALIDATE_SECONDS = 60
+STALE_IF_ERROR_SECONDS = 86_400
 # Part of every ETag: a deploy that changes how badges look (the renderer or
 # its font table) gives every badge a new tag, so caches fetch the new face.
 _RENDERER_VERSION = hashlib.sha256(
@@ -103,6 +108,7 @@ def _badge(request, username: str, slug: str, ext: str) -> HttpResponse:
         return _headers(HttpResponse(status=304), ext, etag)
     key = f"badge:{version}"
     body = cache.get(key)
+    events.publish(events.BADGE_SERVED, cached=body is not None)
     if body is None:
         svg = _render(row, style) if found else render.not_found_svg(style=style)
         body = svg.encode() if ext == "svg" else render.badge_png(svg, scale=scale)
@@ -156,7 +162,10 @@ def _member_of(row: dict, campaign: Campaign) -> Member:
 
 def _headers(response: HttpResponse, ext: str, etag: str) -> HttpResponse:
     response["Content-Type"] = "image/svg+xml" if ext == "svg" else "image/png"
-    response["Cache-Control"] = f"public, max-age={CACHE_SECONDS}"
+    response["Cache-Control"] = (
+        f"public, max-age={CACHE_SECONDS}, stale-while-revalidate={STALE_WHILE_REVALIDATE_SECONDS},"
+        f" stale-if-error={STALE_IF_ERROR_SECONDS}"
+    )
     response["ETag"] = etag
     return image_headers(response)
 
