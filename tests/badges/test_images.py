@@ -42,6 +42,9 @@ def assert_safe_to_hotlink(response, content_type="image/svg+xml"):
     assert "public" in cache_control
     [max_age] = [int(p.split("=")[1]) for p in cache_control if p.startswith("max-age=")]
     assert 0 < max_age <= 300
+    # A cache in front (nginx, a CDN) keeps showing it while the site is down.
+    [stale] = [int(p.split("=")[1]) for p in cache_control if p.startswith("stale-if-error=")]
+    assert stale >= 3600
     assert re.fullmatch(r'"[^"\s]+"', response["ETag"])  # strong: quoted, no W/
     assert not response.cookies
     assert not response.has_header("Set-Cookie")
@@ -123,7 +126,7 @@ def test_a_new_activated_invitee_shows_on_the_cached_badge_at_once(client, award
     after = client.get(SUMMARY_SVG, headers={"If-None-Match": before["ETag"]})
     assert after.status_code == 200
     assert shown_texts(parse(after))[1] == "#1 · brought in 1"
-    assert int(after["Cache-Control"].split("max-age=")[1]) <= 60  # browsers ask again
+    assert "max-age=60," in after["Cache-Control"]  # browsers ask again within a minute
 
 
 def test_a_campaign_renaming_or_recolouring_a_badge_changes_its_etag_and_bytes(

@@ -7,10 +7,10 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from badges import fontwidths
+from badges import fontwidths, render
 from badges.render import (
     COLORS,
     STYLES,
@@ -125,6 +125,30 @@ def test_clean_text_leaves_one_tidy_printable_line(text, max_chars):
     assert cleaned == cleaned.strip()
     assert "  " not in cleaned
     assert visible_units(cleaned) <= max_chars
+
+
+# Latin text takes clean_text's fast path: it must give what the general path gives.
+latin_text = st.text(
+    alphabet=st.characters(
+        codec=None,
+        categories=None,
+        include_characters="\t\n\r",
+        min_codepoint=0x20,
+        max_codepoint=0x2FF,
+        exclude_characters="\x7f\xad" + "".join(map(chr, range(0x80, 0xA0))),
+    ),
+    max_size=80,
+)
+
+
+@settings(max_examples=500)
+@given(text=latin_text, max_chars=st.integers(min_value=1, max_value=60))
+@example(text="Ada Lovelace", max_chars=5)  # cut just after a space
+@example(text="  Ada\n\t Lovelace\u00a0 ", max_chars=40)  # every kind of space
+@example(text="Zo\u00eb Ba\u00f1o", max_chars=4)
+def test_clean_texts_fast_path_for_latin_text_gives_what_the_general_path_gives(text, max_chars):
+    assert render._PLAIN.fullmatch(text)
+    assert clean_text(text, max_chars) == render._clean_any(text, max_chars)
 
 
 def test_clean_text_removes_bidi_overrides_and_zero_width_characters():
