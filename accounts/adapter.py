@@ -23,7 +23,13 @@ from referrals.models import Campaign
 from referrals.session import SESSION_CODE_KEY, forget_code, remembered_code
 from referrals.throttle import client_ip
 
-__all__ = ["SESSION_CODE_KEY", "AccountAdapter", "SocialAccountAdapter", "pending_code"]
+__all__ = [
+    "SESSION_CODE_KEY",
+    "AccountAdapter",
+    "SocialAccountAdapter",
+    "default_campaign",
+    "pending_code",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -37,9 +43,19 @@ def pending_code(request, form=None) -> str:
     return remembered_code(request)
 
 
+def default_campaign(request) -> Campaign:
+    """The default campaign, read once per request: the gate, the form and the join all ask."""
+    if request is None:
+        return Campaign.default()
+    campaign = getattr(request, "_passalong_default_campaign", None)
+    if campaign is None:
+        campaign = request._passalong_default_campaign = Campaign.default()
+    return campaign
+
+
 class AccountAdapter(DefaultAccountAdapter):
     def is_open_for_signup(self, request) -> bool:
-        campaign = Campaign.default()
+        campaign = default_campaign(request)
         if not campaign.code_required:
             return campaign.is_open
         # The form asks for the code itself; other flows need one remembered
@@ -48,12 +64,21 @@ class AccountAdapter(DefaultAccountAdapter):
             return True
         return bool(pending_code(request))
 
+    def get_client_ip(self, request) -> str:
+        # allauth's own limits (20 signups a minute per address, logins...) count
+        # the address our throttles and risk signals believe: behind the TLS
+        # proxy (TRUSTED_PROXY_COUNT) it is the visitor's, not the proxy's, which
+        # would otherwise hold the whole site to 20 signups a minute.
+        return client_ip(request)
+
     def save_user(self, request, user, form, commit=True):
         with transaction.atomic():
             user = super().save_user(request, user, form, commit=commit)
             if not commit:
                 return user
-            join(request, user, pending_code(request, form))
+            # The invite the form's code check read: the redemption claims it
+            # without reading it again.
+            join(request, user, pending_code(request, form), invite=getattr(form, "invite", None))
         forget_code(request)
         return user
 
@@ -81,18 +106,21 @@ class AccountAdapter(DefaultAccountAdapter):
         return confirmed
 
 
-def join(request, user, code: str) -> None:
+def join(request, user, code: str, invite=None) -> None:
     """Hang a just-saved `user` under the owner of `code`, or make a seed member if no
-    code is needed; InviteRefused otherwise. Runs inside the signup's transaction."""
+    code is needed; InviteRefused otherwise. Runs inside the signup's transaction.
+
+    `invite`: what services.find_invite(code) returned for this request, if it ran."""
     if code:
         services.redeem_invite(
             code=code,
             user=user,
             signup_ip=client_ip(request) if request is not None else None,
             opened_by=sightings.own_link_openers(request),
+            invite=invite,
         )
         return
-    campaign = Campaign.default()
+    campaign = default_campaign(request)
     if campaign.code_required:
         raise errors.UnknownCode()
     services.join_without_code(campaign=campaign, user=user)
@@ -109,7 +137,7 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
             raise Http404("This way of signing in is not set up.") from None
 
     def is_open_for_signup(self, request, sociallogin) -> bool:
-        campaign = Campaign.default()
+        campaign = default_campaign(request)
         if not campaign.code_required:
             return campaign.is_open
         code = remembered_code(request)

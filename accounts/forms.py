@@ -27,12 +27,15 @@ class InviteSignupForm(SignupForm):
 
     field_order = ["code", "email", "username", "password1", "password2"]
 
-    def __init__(self, *args, remembered_code: str = "", **kwargs):
+    def __init__(
+        self, *args, remembered_code: str = "", campaign: Campaign | None = None, **kwargs
+    ):
         super().__init__(*args, **kwargs)
         self.code_was_unknown = False
         self.probed_existing_address = False
         self.remembered_code = remembered_code
-        self.code_required = Campaign.default().code_required
+        self.invite = None  # the invite the code names, once clean_code found it
+        self.code_required = (campaign or Campaign.default()).code_required
         # allauth's e-mail field has no length limit; the column holds 254
         # (PostgreSQL enforces it, so a longer address would be a 500).
         email = self.fields["email"]
@@ -53,6 +56,7 @@ class InviteSignupForm(SignupForm):
         except errors.InviteRefused as refused:
             self.code_was_unknown = isinstance(refused, errors.UnknownCode)
             raise forms.ValidationError(refused.message, code=refused.reason) from None
+        self.invite = invite
         return invite.code
 
     def try_save(self, request):

@@ -7,6 +7,7 @@ from django.shortcuts import redirect, render
 from referrals import errors, services, throttle
 from referrals.session import SESSION_CODE_KEY
 
+from .adapter import default_campaign
 from .forms import ProfileForm
 
 USERNAME_JUST_TAKEN = (
@@ -38,6 +39,7 @@ class InviteSignupView(SignupView):
     def get_form_kwargs(self):
         kwargs = super().get_form_kwargs()
         kwargs["remembered_code"] = self.request.session.get(SESSION_CODE_KEY, "")
+        kwargs["campaign"] = default_campaign(self.request)  # the gate read it already
         return kwargs
 
     def form_invalid(self, form):

@@ -63,14 +63,23 @@ def check_redeemable(invite: Invite, now=None) -> None:
 
 
 def redeem_invite(
-    *, code: str, user, signup_ip: str | None = None, opened_by: frozenset[int] = frozenset()
+    *,
+    code: str,
+    user,
+    signup_ip: str | None = None,
+    opened_by: frozenset[int] = frozenset(),
+    invite: Invite | None = None,
 ) -> Member:
     """Claim one use of `code` and hang a new member for `user` under its owner; all or nothing.
 
     `opened_by`: members who opened their own link while logged in on this
     browser (sightings.own_link_openers), a risk signal if the owner is one.
+    `invite`: what find_invite(code) returned earlier in this request (the
+    signup form's check), so it is not read again; the claim below decides
+    from the row itself either way.
     """
-    invite = find_invite(code)
+    if invite is None or invite.code != codes.normalize(code):
+        invite = find_invite(code)
     now = timezone.now()
     check_redeemable(invite, now)
     campaign = invite.campaign
