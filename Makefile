@@ -47,10 +47,16 @@ $(BENCH_VENV)/.installed: requirements-bench.txt
 
 bench: $(VENV)/.installed-dev $(BENCH_VENV)/.installed
 	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
+	test -x /usr/sbin/nginx && command -v envsubst >/dev/null || (apt-get update -qq && apt-get install -y -qq nginx gettext-base)
 	$(PY) -m benchmarks.tree
 	$(PY) -m benchmarks.live
 	$(PY) -m benchmarks.figures
+	$(PY) -m benchmarks.growth
 	$(PY) -m benchmarks.badges
+	$(PY) -m benchmarks.proxy
+	$(PY) -m benchmarks.pybadges_compare --bench-python $(BENCH_VENV)/bin/python
+	$(PY) -m benchmarks.signup
+	$(PY) -m benchmarks.load --locust $(BENCH_VENV)/bin/locust
 
 audit: $(VENV)/.installed-dev
 	$(PY) tools/audit.py

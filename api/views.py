@@ -10,6 +10,7 @@ from __future__ import annotations
 from django.core.exceptions import RequestDataTooBig
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404
+from django.utils.decorators import method_decorator
 from django.views import defaults
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -20,10 +21,14 @@ from rest_framework.response import Response
 from dashboard import branches, stats
 from referrals import access, emails, errors, services, tree
 from referrals.models import Campaign, Invite, Member
+from referrals.replica import reads_from_replica
 
 from . import serializers as s
 from .pagination import DepthPagination, NewestFirstPagination
 from .permissions import IsMarketer
+
+# The marketers' list reads (safe requests only) may be served by the read replica.
+REPLICA_READS = method_decorator(reads_from_replica, name="dispatch")
 
 
 class Refused(APIException):
@@ -58,6 +63,7 @@ class ManagedCampaignMixin:
 # --- Campaigns ------------------------------------------------------------------
 
 
+@REPLICA_READS
 @extend_schema(tags=["campaigns"], summary="Campaigns you run")
 class CampaignList(generics.ListAPIView):
     permission_classes = [IsMarketer]
@@ -75,6 +81,7 @@ class CampaignDetail(ManagedCampaignMixin, generics.RetrieveAPIView):
         return self.get_campaign()
 
 
+@REPLICA_READS
 @extend_schema(
     tags=["campaigns"],
     summary="The campaign's figures, as the dashboard shows them",
@@ -111,6 +118,7 @@ class CampaignStats(ManagedCampaignMixin, generics.GenericAPIView):
 # --- Members --------------------------------------------------------------------
 
 
+@REPLICA_READS
 @extend_schema(
     tags=["members"],
     summary="Members of a campaign, in joining order",
@@ -122,8 +130,12 @@ class MemberList(ManagedCampaignMixin, generics.ListAPIView):
     def get_queryset(self):
         query = s.MemberFilterSerializer(data=self.request.query_params)
         query.is_valid(raise_exception=True)
-        members = Member.objects.filter(campaign=self.get_campaign()).select_related(
-            "user", "branch_figures"
+        # Branch figures by primary key for the page's members (prefetched, not joined:
+        # a join makes PostgreSQL merge along the whole branch-figures table).
+        members = (
+            Member.objects.of_campaign(self.get_campaign())
+            .select_related("user")
+            .prefetch_related("branch_figures")
         )
         if "inviter" in query.validated_data:
             # The (inviter, id) index: a range scan in paging order.
@@ -141,6 +153,7 @@ class MemberDetail(ManagedCampaignMixin, generics.RetrieveAPIView):
         return _member_of(self.get_campaign(), self.kwargs["member_id"])
 
 
+@REPLICA_READS
 @extend_schema(tags=["members"], summary="A member's ancestors, from the root down")
 class MemberAncestors(ManagedCampaignMixin, generics.ListAPIView):
     serializer_class = s.MemberSerializer
@@ -154,6 +167,7 @@ class MemberAncestors(ManagedCampaignMixin, generics.ListAPIView):
         ).select_related("user", "branch_figures")
 
 
+@REPLICA_READS
 @extend_schema(tags=["members"], summary="A member's direct invitees, in joining order")
 class MemberInvitees(ManagedCampaignMixin, generics.ListAPIView):
     serializer_class = s.MemberSerializer

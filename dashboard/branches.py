@@ -177,7 +177,7 @@ def branch_of(member: Member) -> dict:
 def _figures(root: Member, kept: BranchFigures | None) -> dict:
     branch = kept or BranchFigures(member=root)
     members = root.downline_size + 1
-    cycle = branch.cycle_total_us / branch.cycle_count / 1e6 if branch.cycle_count else None
+    cycle = branch.cycle_total_ms / branch.cycle_count / 1e3 if branch.cycle_count else None
     return {
         "members": members,
         "invites_sent": branch.invites_sent,

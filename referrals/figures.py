@@ -70,6 +70,9 @@ from .models import (
 from .treelock import lock_the_tree
 
 FOLD_BATCH = 2000
+# Cycles are counted in whole milliseconds, so a kept average cycle is within half
+# a millisecond of the exact one (the tables'); comparisons allow this much.
+CYCLE_TOLERANCE_SECONDS = 1e-3
 CREATED, SENT, OPENED, REDEEMED, ACTIVATED = 1, 2, 3, 4, 5
 FUNNEL = {
     CREATED: "invites_created",
@@ -90,8 +93,9 @@ def bump(queryset) -> int:
     return queryset.update(**BUMP)
 
 
-class _Microseconds(Func):
-    """A duration as whole microseconds (SQLite's date difference already is)."""
+class _Milliseconds(Func):
+    """A duration in whole milliseconds, rounded half up (SQLite's date difference is in
+    microseconds)."""
 
     output_field = BigIntegerField()
 
@@ -99,20 +103,25 @@ class _Microseconds(Func):
         return self.as_sql(
             compiler,
             connection,
-            template="(EXTRACT(EPOCH FROM (%(expressions)s)) * 1000000)::bigint",
+            template="round(EXTRACT(EPOCH FROM (%(expressions)s)) * 1000)::bigint",
             **extra,
         )
 
     def as_sqlite(self, compiler, connection, **extra):
-        return self.as_sql(compiler, connection, template="(%(expressions)s)", **extra)
+        return self.as_sql(
+            compiler,
+            connection,
+            template="CAST(ROUND((%(expressions)s) / 1000.0) AS INTEGER)",
+            **extra,
+        )
 
 
-def _cycle_us_of_redemption():
+def _cycle_ms_of_redemption():
     """A join's cycle: its invite's creation to its redemption, for member invites only."""
     return Case(
         When(
             invite__owner__isnull=False,
-            then=_Microseconds(
+            then=_Milliseconds(
                 ExpressionWrapper(
                     F("redeemed_at") - F("invite__created_at"), output_field=DurationField()
                 )
@@ -123,12 +132,12 @@ def _cycle_us_of_redemption():
     )
 
 
-def _cycle_us_of_member():
+def _cycle_ms_of_member():
     """A member's own join's cycle, as a subquery (the rebuild's set-based UPDATE)."""
     return Subquery(
         Redemption.objects.filter(member=OuterRef("pk"), invite__owner__isnull=False)
-        .annotate(us=_cycle_us_of_redemption())
-        .values("us")[:1]
+        .annotate(ms=_cycle_ms_of_redemption())
+        .values("ms")[:1]
     )
 
 
@@ -222,7 +231,7 @@ def _fold_members(changes: _Changes, campaign_id: int, batch: int) -> int:
             "fig_depth",
             "fig_seed",
             "fig_activated",
-            "fig_cycle_us",
+            "fig_cycle_ms",
         )[:batch]
     )
     ids = [row[0] for row in rows]
@@ -237,7 +246,7 @@ def _fold_members(changes: _Changes, campaign_id: int, batch: int) -> int:
     joins = {
         member_id: (credit, cycle)
         for member_id, credit, cycle in Redemption.objects.filter(member_id__in=ids).values_list(
-            "member_id", "credit", _cycle_us_of_redemption()
+            "member_id", "credit", _cycle_ms_of_redemption()
         )
     }
     written, invites_to_bump = [], []
@@ -252,11 +261,11 @@ def _fold_members(changes: _Changes, campaign_id: int, batch: int) -> int:
         old_depth,
         old_seed,
         old_activated,
-        counted_cycle_us,
+        counted_cycle_ms,
     ) in rows:
-        credit, cycle_us = joins.get(pk, (None, None))
+        credit, cycle_ms = joins.get(pk, (None, None))
         if old_depth is not None:
-            cycle_us = counted_cycle_us  # a join's cycle is counted once, when first counted
+            cycle_ms = counted_cycle_ms  # a join's cycle is counted once, when first counted
         seed = inviter_id is None
         activated = activated_at is not None and credit not in UNCREDITED
         total = changes.totals[campaign_id]
@@ -270,11 +279,11 @@ def _fold_members(changes: _Changes, campaign_id: int, batch: int) -> int:
             generation["activated"] -= old_activated
         else:  # first counted: its join, once
             changes.days[campaign_id][_day(joined_at)]["joined"] += 1
-            if cycle_us is not None:
-                total["cycle_total_us"] += cycle_us
+            if cycle_ms is not None:
+                total["cycle_total_ms"] += cycle_ms
                 total["cycle_count"] += 1
                 ancestors = _path(ancestry)
-                changes.branch(campaign_id, ancestors, "cycle_total_us", cycle_us)
+                changes.branch(campaign_id, ancestors, "cycle_total_ms", cycle_ms)
                 changes.branch(campaign_id, ancestors, "cycle_count", 1)
         total["members"] += 1
         total["seed_members"] += seed
@@ -294,7 +303,7 @@ def _fold_members(changes: _Changes, campaign_id: int, batch: int) -> int:
             changes.days[campaign_id][_day(activated_at)]["activated"] += delta
             changes.branch(campaign_id, [*_path(ancestry), pk], "activated", delta)
             invites_to_bump.append(pk)
-        written.append((pk, version, depth, seed, activated, cycle_us))
+        written.append((pk, version, depth, seed, activated, cycle_ms))
     _update_rows(Member, _MEMBER_COLUMNS, written)
     if invites_to_bump:
         # The redeemed invite's "activated" stage follows its redeemer's counted activation.
@@ -380,7 +389,7 @@ _MEMBER_COLUMNS = {
     "fig_depth": "integer",
     "fig_seed": "boolean",
     "fig_activated": "boolean",
-    "fig_cycle_us": "bigint",
+    "fig_cycle_ms": "bigint",
 }
 _INVITE_COLUMNS = {"figures_counted": "integer", "fig_stage": "smallint"}
 
@@ -426,9 +435,9 @@ def _write(changes: _Changes) -> None:
             merged = Counter(by_depth.get(depth, {}))
             merged.update(row)
             by_depth[depth] = merged
-        _set_generations(stats, by_depth)
+        set_generations(stats, by_depth)
         stats.avg_cycle_seconds = (
-            stats.cycle_total_us / stats.cycle_count / 1e6 if stats.cycle_count else None
+            stats.cycle_total_ms / stats.cycle_count / 1e3 if stats.cycle_count else None
         )
         stats.refreshed_at = now
         stats.save()
@@ -443,7 +452,7 @@ def _write(changes: _Changes) -> None:
 _GENERATION_FIELDS = ("members", "activated", "invites_sent", "invites_redeemed")
 
 
-def _set_generations(stats: CampaignStats, by_depth: dict[int, dict]) -> None:
+def set_generations(stats: CampaignStats, by_depth: dict[int, dict]) -> None:
     """Store per-generation figures (empty generations dropped) and what derives from them."""
     kept = {
         depth: {field: int(row.get(field, 0)) for field in _GENERATION_FIELDS}
@@ -463,7 +472,7 @@ _BRANCH_FIELDS = (
     "invites_sent",
     "invites_redeemed",
     "activated",
-    "cycle_total_us",
+    "cycle_total_ms",
     "cycle_count",
     "own_invites_sent",
     "own_invites_redeemed",
@@ -519,11 +528,11 @@ def move_branch(*, member: Member, old_path: list[int], new_path: list[int]) -> 
     new path gain them. The move's own UPDATEs bump the moved rows, whose
     fold moves them (and their own invites) to their new generation.
     """
-    own = Member.objects.filter(pk=member.pk).values_list("fig_depth", "fig_cycle_us").get()
+    own = Member.objects.filter(pk=member.pk).values_list("fig_depth", "fig_cycle_ms").get()
     totals = BranchFigures.objects.filter(member=member).values(*_PATH_FIELDS).first() or {}
     amounts = Counter({field: totals.get(field, 0) for field in _PATH_FIELDS})
     if own[0] is not None and own[1] is not None:  # the moved member's own counted join
-        amounts["cycle_total_us"] += own[1]
+        amounts["cycle_total_ms"] += own[1]
         amounts["cycle_count"] += 1
     # Only what is counted moves; what is not folded yet is added at the new place.
     changes = _Changes()
@@ -552,14 +561,14 @@ def rebuild(campaign: Campaign) -> CampaignStats:
             fig_activated=Case(
                 When(_credited_activation(), then=Value(True)), default=Value(False)
             ),
-            fig_cycle_us=_cycle_us_of_member(),
+            fig_cycle_ms=_cycle_ms_of_member(),
             figures_counted=F("figures_version"),
         )
         members.filter(tree_counted=False).update(
             fig_depth=None,
             fig_seed=False,
             fig_activated=False,
-            fig_cycle_us=None,
+            fig_cycle_ms=None,
             figures_counted=0,
         )
         invites = Invite.objects.filter(campaign=campaign)
@@ -585,17 +594,17 @@ def _sum_contributions(campaign: Campaign, stats: CampaignStats) -> None:
         members=Count("id"),
         seed_members=Count("id", filter=Q(fig_seed=True)),
         activated_members=Count("id", filter=Q(fig_activated=True)),
-        cycle_total_us=Sum("fig_cycle_us"),
-        cycle_count=Count("fig_cycle_us"),
+        cycle_total_ms=Sum("fig_cycle_ms"),
+        cycle_count=Count("fig_cycle_ms"),
     )
     stats.members = totals["members"]
     stats.seed_members = totals["seed_members"]
     stats.invited_members = totals["members"] - totals["seed_members"]
     stats.activated_members = totals["activated_members"]
-    stats.cycle_total_us = totals["cycle_total_us"] or 0
+    stats.cycle_total_ms = totals["cycle_total_ms"] or 0
     stats.cycle_count = totals["cycle_count"]
     stats.avg_cycle_seconds = (
-        stats.cycle_total_us / stats.cycle_count / 1e6 if stats.cycle_count else None
+        stats.cycle_total_ms / stats.cycle_count / 1e3 if stats.cycle_count else None
     )
     invites = Invite.objects.filter(campaign=campaign, fig_stage__gt=0).order_by()
     funnel = invites.aggregate(
@@ -615,7 +624,7 @@ def _sum_contributions(campaign: Campaign, stats: CampaignStats) -> None:
         by_depth[row["owner__fig_depth"]].update(
             invites_sent=row["sent"], invites_redeemed=row["redeemed"]
         )
-    _set_generations(stats, by_depth)
+    set_generations(stats, by_depth)
 
 
 def _rebuild_days(campaign: Campaign) -> None:
@@ -648,10 +657,10 @@ FROM (
     WHERE m.campaign_id = %(campaign)s AND m.fig_depth IS NOT NULL AND m.fig_activated
     UNION ALL
     SELECT unnest(string_to_array(rtrim(m.ancestry, '/'), '/'))::bigint, 0, 0, 0,
-           m.fig_cycle_us, 1, 0, 0
+           m.fig_cycle_ms, 1, 0, 0
     FROM {members} m
     WHERE m.campaign_id = %(campaign)s AND m.fig_depth IS NOT NULL
-      AND m.fig_cycle_us IS NOT NULL AND m.ancestry <> ''
+      AND m.fig_cycle_ms IS NOT NULL AND m.ancestry <> ''
     UNION ALL
     SELECT b.branch, 1, (i.fig_stage >= {redeemed})::int, 0, 0, 0,
            (b.branch = o.id)::int, (i.fig_stage >= {redeemed} AND b.branch = o.id)::int
@@ -683,14 +692,14 @@ def _rebuild_branches(campaign: Campaign) -> None:
         return
     changes = _Changes()
     counted = Member.objects.filter(campaign=campaign, fig_depth__isnull=False).order_by()
-    for pk, ancestry, activated, cycle_us in counted.values_list(
-        "id", "ancestry", "fig_activated", "fig_cycle_us"
+    for pk, ancestry, activated, cycle_ms in counted.values_list(
+        "id", "ancestry", "fig_activated", "fig_cycle_ms"
     ).iterator(chunk_size=10_000):
         path = _path(ancestry)
         if activated:
             changes.branch(campaign.pk, [*path, pk], "activated", 1)
-        if cycle_us is not None:
-            changes.branch(campaign.pk, path, "cycle_total_us", cycle_us)
+        if cycle_ms is not None:
+            changes.branch(campaign.pk, path, "cycle_total_ms", cycle_ms)
             changes.branch(campaign.pk, path, "cycle_count", 1)
     invites = Invite.objects.filter(campaign=campaign, fig_stage__gte=SENT).order_by()
     for owner_id, ancestry, stage in (

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import random
+from array import array
 from dataclasses import dataclass, field
 
 # Seed members per member: 3,000 roots in a 1,000,000-member campaign.
@@ -45,45 +46,59 @@ _BUCKET_TICKS = _TICKS_PER_DAY // 288  # five minutes
 
 @dataclass
 class Shape:
-    """A tree in joining order: member i joined i-th; `inviter[i] < i`, or -1 for a seed member."""
+    """A tree in joining order: member i joined i-th; `inviter[i] < i`, or -1 for a seed member.
 
-    inviter: list[int]
-    joined_day: list[float] = field(repr=False)  # days since the campaign started, ascending
-    # Days between joining and activation; None: not activated (yet).
-    activated_after: list[float | None] = field(repr=False)
+    Kept in typed arrays (4 or 8 bytes a member, not a Python object each), so
+    that 10,000,000 members fit in a few hundred megabytes.
+    """
+
+    inviter: array  # of int32
+    joined_day: array = field(repr=False)  # of float64: days since the campaign started, ascending
+    # Days between joining and activation; NOT_ACTIVATED (negative): not activated (yet).
+    activated_after: array = field(repr=False)  # of float64
 
     def __len__(self) -> int:
         return len(self.inviter)
 
-    def depths(self) -> list[int]:
-        depth = [0] * len(self)
+    def is_activated(self, i: int) -> bool:
+        return self.activated_after[i] >= 0.0
+
+    def activated_count(self) -> int:
+        return sum(1 for after in self.activated_after if after >= 0.0)
+
+    def depths(self) -> array:
+        depth = array("i", bytes(4 * len(self)))
         for i, parent in enumerate(self.inviter):
             if parent >= 0:
                 depth[i] = depth[parent] + 1
         return depth
 
-    def invitee_counts(self) -> list[int]:
-        counts = [0] * len(self)
+    def invitee_counts(self) -> array:
+        counts = array("i", bytes(4 * len(self)))
         for parent in self.inviter:
             if parent >= 0:
                 counts[parent] += 1
         return counts
 
-    def downline_sizes(self) -> list[int]:
+    def downline_sizes(self) -> array:
         # Children join after their inviter, so one backward pass suffices.
-        sizes = [0] * len(self)
+        sizes = array("i", bytes(4 * len(self)))
+        inviter = self.inviter
         for i in range(len(self) - 1, -1, -1):
-            parent = self.inviter[i]
+            parent = inviter[i]
             if parent >= 0:
                 sizes[parent] += sizes[i] + 1
         return sizes
 
-    def activated_invitee_counts(self) -> list[int]:
-        counts = [0] * len(self)
-        for i, parent in enumerate(self.inviter):
-            if parent >= 0 and self.activated_after[i] is not None:
+    def activated_invitee_counts(self) -> array:
+        counts = array("i", bytes(4 * len(self)))
+        for parent, after in zip(self.inviter, self.activated_after, strict=True):
+            if parent >= 0 and after >= 0.0:
                 counts[parent] += 1
         return counts
+
+
+NOT_ACTIVATED = -1.0
 
 
 def connector_fanouts(members: int) -> list[int]:
@@ -110,11 +125,10 @@ def generate(members: int, seed: int = 1) -> Shape:
     # Members in creation order, with the tick (1/_TICKS_PER_DAY day) they join
     # at. Who invites next is taken from time buckets rather than a heap: the
     # order within one bucket (a few minutes) does not matter for the shape.
-    parent: list[int] = []
-    quick: list[bool] = []
-    ticks: list[int] = []
+    parent = array("i")
+    quick = bytearray()
+    ticks = array("q")
     buckets: dict[int, list[int]] = {}  # bucket -> members whose invitees are not drawn yet
-    log = math.log
 
     for _ in range(roots):
         tick = int(rng.uniform(0.0, SEED_WAVE_DAYS) * _TICKS_PER_DAY)
@@ -123,6 +137,7 @@ def generate(members: int, seed: int = 1) -> Shape:
         quick.append(random_() < QUICK_SHARE)
         ticks.append(tick)
 
+    log = math.log
     started = 0  # members whose invitees have been drawn
     bucket = 0
     while len(ticks) < members:
@@ -169,21 +184,26 @@ def generate(members: int, seed: int = 1) -> Shape:
                 quick.append(random_() < keep)
                 ticks.append(joins)
         bucket += 1
+    del quick, buckets
 
-    # Joining order is time order (ties by creation).
-    order = [
-        key & _INDEX_MASK for key in sorted((t << _INDEX_BITS) | i for i, t in enumerate(ticks))
-    ]
-    position = [0] * members
+    # Joining order is time order (ties by creation). One list of sort keys is
+    # the only per-member Python object list, and it shrinks into an array.
+    keys = [(t << _INDEX_BITS) | i for i, t in enumerate(ticks)]
+    keys.sort()
+    order = array("i", (key & _INDEX_MASK for key in keys))
+    del keys
+    position = array("i", bytes(4 * members))
     for pos, i in enumerate(order):
         position[i] = pos
-    inviter = [position[parent[i]] if parent[i] >= 0 else -1 for i in order]
-    joined_day = [ticks[i] / _TICKS_PER_DAY for i in order]
+    inviter = array("i", (position[parent[i]] if parent[i] >= 0 else -1 for i in order))
+    del position, parent
+    joined_day = array("d", (ticks[i] / _TICKS_PER_DAY for i in order))
+    del order, ticks
 
-    shape = Shape(inviter=inviter, joined_day=joined_day, activated_after=[None] * members)
+    activated = array("d", [NOT_ACTIVATED]) * members
+    shape = Shape(inviter=inviter, joined_day=joined_day, activated_after=activated)
     inviting = shape.invitee_counts()
     horizon = joined_day[-1]
-    activated = shape.activated_after
     for i in range(members):
         if random_() < (ACTIVE_IF_INVITING if inviting[i] else ACTIVE_OTHERWISE):
             after = 1.0 + expovariate(1.0 / ACTIVATION_DELAY_DAYS)

@@ -21,6 +21,7 @@ from django.views.decorators.http import require_POST
 
 from referrals import access, services
 from referrals.models import DailyStat, ImportJob, InviteGrant, Member
+from referrals.replica import reads_from_replica
 from waitlist import services as waitlist_services
 
 from .. import branches, exports, followup, imports, stats
@@ -86,6 +87,7 @@ def campaign_edit(request, campaign):
     )
 
 
+@reads_from_replica
 @managed
 def campaign(request, campaign):
     figures = stats.current(campaign)
@@ -136,6 +138,7 @@ def live_headline(campaign, figures) -> list[dict]:
     return [*rows, {"key": "waitlist", "label": "Waiting", "value": f"{waiting:,}"}]
 
 
+@reads_from_replica
 @managed
 def live_json(request, campaign):
     """What an open dashboard polls: O(1) per request whatever the campaign's size (the

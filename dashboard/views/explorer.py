@@ -19,6 +19,7 @@ from django.urls import reverse
 from referrals import tree
 from referrals.ids import MAX_ID, parse_id
 from referrals.models import Campaign, Member
+from referrals.replica import reads_from_replica
 
 from ..guards import managed
 
@@ -33,7 +34,8 @@ _JOIN_NUMBER = re.compile(r"#?\s*(\d{1,10})")
 def roots(campaign: Campaign, *, after_id: int = 0, limit: int = PAGE) -> list[Member]:
     """One page of the campaign's seed members in joining order (the (inviter, id) index)."""
     return list(
-        Member.objects.filter(campaign=campaign, inviter__isnull=True, id__gt=after_id)
+        Member.objects.of_campaign(campaign)
+        .filter(inviter__isnull=True, id__gt=after_id)
         .select_related("user")
         .order_by("id")[:limit]
     )
@@ -107,6 +109,7 @@ def _after(request) -> int:
     return parse_id(request.GET.get("after", "")) or 0
 
 
+@reads_from_replica
 @managed
 def roots_json(request, campaign):
     page = roots(campaign, after_id=_after(request), limit=PAGE + 1)
@@ -114,6 +117,7 @@ def roots_json(request, campaign):
     return JsonResponse(_page(campaign, page, PAGE, url))
 
 
+@reads_from_replica
 @managed
 def children_json(request, campaign, member_id: int):
     member = find_member(campaign, member_id)
@@ -122,12 +126,14 @@ def children_json(request, campaign, member_id: int):
     return JsonResponse(_page(campaign, page, PAGE, url) | {"total": member.invitee_count})
 
 
+@reads_from_replica
 @managed
 def path_json(request, campaign, member_id: int):
     member = find_member(campaign, member_id)
     return JsonResponse({"path": [node(campaign, m) for m in [*tree.ancestors(member), member]]})
 
 
+@reads_from_replica
 @managed
 def search_json(request, campaign):
     found = search(campaign, request.GET.get("q", ""))
@@ -137,6 +143,7 @@ def search_json(request, campaign):
 # --- The page ----------------------------------------------------------------
 
 
+@reads_from_replica
 @managed
 def explorer(request, campaign):
     query = request.GET.get("q", "").strip()

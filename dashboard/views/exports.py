@@ -3,6 +3,8 @@
 from django.http import StreamingHttpResponse
 from django.utils import timezone
 
+from referrals.replica import reads_from_replica
+
 from .. import exports
 from ..guards import managed
 
@@ -17,6 +19,7 @@ def _download(chunks, *, campaign, name: str, content_type: str) -> StreamingHtt
     return response
 
 
+@reads_from_replica
 @managed
 def members_csv(request, campaign):
     return _download(
@@ -27,6 +30,7 @@ def members_csv(request, campaign):
     )
 
 
+@reads_from_replica
 @managed
 def invites_csv(request, campaign):
     return _download(
@@ -37,6 +41,7 @@ def invites_csv(request, campaign):
     )
 
 
+@reads_from_replica
 @managed
 def tree_graphml(request, campaign):
     return _download(
@@ -47,6 +52,7 @@ def tree_graphml(request, campaign):
     )
 
 
+@reads_from_replica
 @managed
 def moderation_csv(request, campaign):
     return _download(

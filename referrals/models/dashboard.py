@@ -33,9 +33,11 @@ class CampaignStats(models.Model):
     invited_members = models.PositiveIntegerField(default=0)
     avg_cycle_seconds = models.FloatField(null=True, blank=True)
     # Kept by the figures fold (referrals.figures), which adds what changed; the
-    # average cycle time is their quotient. `folded`: built by a rebuild and
-    # kept since (a row from before incremental figures is rebuilt first).
-    cycle_total_us = models.BigIntegerField(default=0, db_default=0)
+    # average cycle time is their quotient (in whole milliseconds: a total in
+    # microseconds would overflow a bigint past a few million members with
+    # month-long cycles). `folded`: built by a rebuild and kept since (a row
+    # from before incremental figures, or before milliseconds, is rebuilt first).
+    cycle_total_ms = models.BigIntegerField(default=0, db_default=0)
     cycle_count = models.PositiveIntegerField(default=0, db_default=0)
     folded = models.BooleanField(default=False, db_default=False)
     # {"0": members at depth 0, "1": ...}: the members-per-generation chart.
@@ -171,7 +173,7 @@ class BranchFigures(models.Model):
     invites_sent, invites_redeemed: member invites of the branch's members;
     activated: its activated members (credit counted or approved), itself
     included; cycle_*: the joins of the members strictly below (their invite's
-    creation to its redemption), in microseconds, and how many.
+    creation to its redemption), in milliseconds, and how many.
     """
 
     member = models.OneToOneField(
@@ -181,7 +183,7 @@ class BranchFigures(models.Model):
     invites_sent = models.IntegerField(default=0)
     invites_redeemed = models.IntegerField(default=0)
     activated = models.IntegerField(default=0)
-    cycle_total_us = models.BigIntegerField(default=0)
+    cycle_total_ms = models.BigIntegerField(default=0)
     cycle_count = models.IntegerField(default=0)
     # The member's own counted invites (not its branch's): they sit at its generation.
     own_invites_sent = models.IntegerField(default=0)

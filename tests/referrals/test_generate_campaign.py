@@ -176,11 +176,12 @@ def test_it_puts_back_every_index_and_setting_it_changes_on_postgresql(postgres,
             cursor.execute("SELECT current_setting(%s)", [name])
             return cursor.fetchone()[0]
 
-    before = indexes()
+    before, work_mem = indexes(), setting("maintenance_work_mem")
     generate(members=500)
     assert indexes() == before
     assert setting("session_replication_role") == "origin"
     assert setting("lock_timeout") == "0"
+    assert setting("maintenance_work_mem") == work_mem
 
 
 def test_the_shape_is_the_same_for_the_same_seed():
@@ -194,7 +195,7 @@ def test_the_shape_is_the_same_for_the_same_seed():
 def test_the_shape_lists_inviters_before_their_invitees():
     shape = synthetic.generate(5000, seed=1)
     assert all(parent < i for i, parent in enumerate(shape.inviter))
-    assert shape.joined_day == sorted(shape.joined_day)
+    assert list(shape.joined_day) == sorted(shape.joined_day)
     assert len(shape) == 5000
 
 
@@ -206,6 +207,49 @@ def test_any_size_and_seed_gives_a_tree_of_exactly_that_size(members, seed):
     assert len(shape) == members
     assert all(parent < i for i, parent in enumerate(shape.inviter))
     assert shape.inviter[0] == -1
+
+
+def test_its_codes_are_distinct_well_formed_and_follow_the_invite_ids(generated):
+    invites = list(
+        Invite.objects.filter(campaign=generated).order_by("pk").values_list("code", flat=True)
+    )
+    assert len(set(invites)) == len(invites) == MEMBERS
+    assert all(codes.is_well_formed(code) for code in invites)
+    assert invites == sorted(invites)  # the unique index on codes only appends
+    # Past the position prefix, every code has its own random part.
+    assert len({code[5:] for code in invites}) == MEMBERS
+
+
+def test_its_dashboard_figures_are_what_a_rebuild_and_the_tables_give(generated):
+    from dashboard import stats
+    from dashboard.management.commands.rebuild_figures import drift
+    from referrals import figures
+    from referrals.models import BranchFigures, CampaignStats
+
+    # Nothing is left for the figures fold, and the kept figures match fresh scans.
+    assert figures.fold_all() == 0
+    assert drift(generated) == {}
+    assert stats.kept(generated)["members"] == MEMBERS
+
+    def contributions():
+        members = Member.objects.filter(campaign=generated).order_by("pk")
+        invites = Invite.objects.filter(campaign=generated).order_by("pk")
+        branches = BranchFigures.objects.filter(campaign=generated).order_by("pk")
+        return (
+            list(members.values_list("fig_depth", "fig_seed", "fig_activated", "fig_cycle_ms")),
+            list(invites.values_list("fig_stage", "figures_counted", "figures_version")),
+            [tuple(row.values()) for row in branches.values()],
+            {
+                k: v
+                for k, v in CampaignStats.objects.filter(campaign=generated).values()[0].items()
+                if k not in {"id", "refreshed_at", "refresh_seconds"}
+            },
+        )
+
+    made = contributions()
+    figures.rebuild(generated)
+    assert contributions() == made
+    assert len(made[2]) > MEMBERS / 3  # most branches are not empty
 
 
 def test_synthetic_members_have_human_looking_names(generated):

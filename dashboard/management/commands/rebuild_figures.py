@@ -59,9 +59,9 @@ def drift(campaign: Campaign) -> dict[str, tuple]:
     differences = {}
     for name, value in kept.items():
         other = fresh[name]
-        # An average of durations is rounded to the microsecond by the database.
+        # The kept cycles are whole milliseconds, the tables' average is exact.
         close = name == "avg_cycle_seconds" and None not in (value, other)
-        if close and abs(value - other) <= 1e-5:
+        if close and abs(value - other) <= figures.CYCLE_TOLERANCE_SECONDS:
             continue
         if value != other:
             differences[name] = (value, other)
