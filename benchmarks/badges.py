@@ -45,6 +45,8 @@ def main() -> None:
     manage = [sys.executable, "manage.py"]
     subprocess.run([*manage, "migrate", "-v0"], cwd=ROOT, env=env, check=True)
     subprocess.run([*manage, "seed_demo"], cwd=ROOT, env=env, check=True, capture_output=True)
+    # The app's per-request log lines (kept: production writes them too) go to a file.
+    server_log = open(Path(scratch) / "gunicorn.log", "wb")  # noqa: SIM115 (closed below)
     server = subprocess.Popen(
         [
             sys.executable,
@@ -60,6 +62,8 @@ def main() -> None:
         ],
         cwd=ROOT,
         env=env,
+        stdout=server_log,
+        stderr=subprocess.STDOUT,
     )
     try:
         base = f"http://127.0.0.1:{PORT}"
@@ -76,6 +80,7 @@ def main() -> None:
     finally:
         server.terminate()
         server.wait(timeout=20)
+        server_log.close()
         shutil.rmtree(scratch, ignore_errors=True)
     baseline = results[0][1]
     print(

@@ -153,6 +153,8 @@ def prepare_database(env: dict[str, str]) -> None:
     manage = [sys.executable, "manage.py"]
     subprocess.run([*manage, "migrate", "-v0"], cwd=ROOT, env=env, check=True)
     subprocess.run([*manage, "seed_demo"], cwd=ROOT, env=env, check=True, capture_output=True)
+    # DEBUG=0 pages name their static files by the manifest collectstatic writes.
+    subprocess.run([*manage, "collectstatic", "--no-input", "-v0"], cwd=ROOT, env=env, check=True)
 
 
 # The command passalong-web.service, the Procfile and docker-compose.yml run.
@@ -231,6 +233,7 @@ def check_site(site: str, badge: str) -> list[tuple[str, str]]:
         )
     )
     page = _get(site + "/")
+    assert page.status == 200, f"the home page through nginx answered {page.status}"
     assert "X-Cache-Status" not in page.headers, "pages must not go through the cache"
     checks.append(("home page", f"{page.status}, not cached (no X-Cache-Status)"))
     static = _get(site + "/static/bench/badge.svg")

@@ -190,6 +190,15 @@ def _day(moment: datetime) -> date:
     return timezone.localdate(moment) if timezone.is_aware(moment) else moment.date()
 
 
+def _one_campaign(campaign_id: int) -> dict:
+    """One campaign, written as a range so that the due rows are read from their partial
+    index in its order. PostgreSQL cannot estimate "version <> counted", takes most rows
+    to be due, and with `campaign_id = X` (which makes ORDER BY id the primary key's
+    order too) walked the primary key through the whole campaign instead: 0.6 s per
+    fold at 1,000,000 members, where the partial index answers at once."""
+    return {"campaign_id__gte": campaign_id, "campaign_id__lte": campaign_id}
+
+
 def fold(batch: int = FOLD_BATCH) -> int:
     """Count one batch of changed members and invites into the figures; how many rows."""
     with transaction.atomic():
@@ -217,9 +226,9 @@ def _fold_members(changes: _Changes, campaign_id: int, batch: int) -> int:
     # Rows someone is changing right now are skipped: their change bumps them, so the next
     # fold counts them; the fold then writes only rows it holds, and never waits on a row.
     rows = list(
-        Member.objects.filter(DUE, tree_counted=True, campaign_id=campaign_id)
+        Member.objects.filter(DUE, tree_counted=True, **_one_campaign(campaign_id))
         .select_for_update(skip_locked=True)
-        .order_by("id")
+        .order_by("campaign_id", "id")
         .values_list(
             "id",
             "ancestry",
@@ -326,10 +335,10 @@ def _fold_invites(changes: _Changes, campaign_id: int, batch: int) -> int:
     # owner's counted invites are; the owner's fold moves them if the owner moves. An
     # invite whose owner is not counted yet waits (the owner is counted within seconds).
     rows = list(
-        Invite.objects.filter(DUE, campaign_id=campaign_id)
+        Invite.objects.filter(DUE, **_one_campaign(campaign_id))
         .exclude(owner__isnull=False, owner__fig_depth__isnull=True)
         .select_for_update(skip_locked=True, of=("self",))
-        .order_by("id")
+        .order_by("campaign_id", "id")
         .values_list(
             "id",
             "owner_id",
